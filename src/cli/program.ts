@@ -1,0 +1,321 @@
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import pino from 'pino';
+import { type Config, loadConfig, redactedConfig } from '../config.js';
+import { writeDevelopmentCertificates } from '../connectors/tls/dev-certificate.js';
+import { type Container, createContainer } from '../container.js';
+import type { RequestContext } from '../domain/audit.js';
+import { DomainError } from '../domain/errors.js';
+import { allUserProperties, defaultUserProperties, parseUserChanges, type UserProperty } from '../domain/user.js';
+import { defaultPageSize, maxPageSize, type UserListQuery } from '../domain/user-query.js';
+import { parseSelect, parseUserFilter } from '../http/graph/odata/index.js';
+import { buildServer } from '../http/server.js';
+import { formatOutput, type OutputFormat } from './output.js';
+
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+interface StoreFlags {
+  config?: string;
+  dataDir?: string;
+  databaseUrl?: string;
+}
+
+const outputOption = (choices: OutputFormat[], fallback: OutputFormat) =>
+  new Option('-o, --output <format>', 'output format').choices(choices).default(fallback);
+
+/** Every command that touches the store takes the same three options. */
+function withStoreOptions(command: Command): Command {
+  return command
+    .option('--config <file>', 'JSON config file (env SSPR_CONFIG)')
+    .option('--data-dir <dir>', 'data folder (env SSPR_DATA_DIR, default ./data)')
+    .option('--database-url <url>', 'sqlite:PATH or postgres://... (env SSPR_DATABASE_URL)');
+}
+
+function configFrom(flags: StoreFlags & Partial<Record<keyof Config, unknown>>, io: CliIo): Config {
+  const { config: configFile, ...rest } = flags;
+  const known: Partial<Record<keyof Config, unknown>> = {
+    dataDir: rest.dataDir,
+    databaseUrl: rest.databaseUrl,
+    host: rest.host,
+    port: rest.port,
+    tlsCert: rest.tlsCert,
+    tlsKey: rest.tlsKey,
+    logLevel: rest.logLevel,
+  };
+  return loadConfig({ configFile, env: io.env, flags: known });
+}
+
+/** The CLI acts as the local operator: full rights, audited under the OS user name. */
+function operatorContext(): RequestContext {
+  return {
+    principal: { kind: 'operator', name: os.userInfo().username },
+    correlationId: crypto.randomUUID(),
+    ipAddress: null,
+  };
+}
+
+async function withContainer<T>(flags: StoreFlags, io: CliIo, run: (container: Container) => Promise<T>): Promise<T> {
+  const config = configFrom(flags, io);
+  // CLI commands log only warnings: their output is the answer, not a log.
+  const container = await createContainer(config, { logger: pino({ level: 'warn' }, pino.destination(2)) });
+  try {
+    return await run(container);
+  } finally {
+    await container.close();
+  }
+}
+
+const list = (value: string) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+
+function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535)
+    throw new InvalidArgumentError('must be a port number 0-65535');
+  return parsed;
+}
+
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('sspr')
+    .description('OpenSSPR: self-service password reset and authentication contact info, self-hosted')
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+
+  withStoreOptions(
+    program.command('serve').description('run the web service (Graph-compatible API and identity endpoints)'),
+  )
+    .option('--host <host>', 'address to listen on (env SSPR_HOST, default 127.0.0.1)')
+    .option('--port <port>', 'port (env SSPR_PORT, default 8080)', positiveInteger)
+    .option('--tls-cert <file>', 'PEM certificate: serve HTTPS (env SSPR_TLS_CERT)')
+    .option('--tls-key <file>', 'PEM private key (env SSPR_TLS_KEY)')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env SSPR_LOG_LEVEL)')
+    .action(async (flags) => {
+      const config = configFrom(flags, io);
+      if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) {
+        throw new DomainError('invalid_configuration', { detail: '--tls-cert and --tls-key go together' });
+      }
+      const container = await createContainer(config);
+      const https =
+        config.tlsCert && config.tlsKey
+          ? { cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) }
+          : undefined;
+      const app = await buildServer(container, https ? { https } : {});
+      const address = await app.listen({ host: config.host, port: config.port });
+      const url = new URL(address);
+      container.logger.info({ url: url.origin, tenantId: container.tenant.tenantId }, `listening on ${url.origin}`);
+      const stop = async (signal: string) => {
+        container.logger.info({ signal }, 'shutting down');
+        await app.close();
+        await container.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop('SIGINT'));
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+    });
+
+  withStoreOptions(
+    program.command('migrate').description('apply pending database migrations (serve does it too)'),
+  ).action(async (flags) => {
+    await withContainer(flags, io, async (container) => {
+      io.stdout(`database is up to date (${container.database.dialect})\n`);
+    });
+  });
+
+  const configCommand = program.command('config').description('configuration');
+  withStoreOptions(configCommand.command('show').description('print the effective configuration, secrets redacted'))
+    .option('--host <host>')
+    .option('--port <port>', 'port', positiveInteger)
+    .option('--tls-cert <file>')
+    .option('--tls-key <file>')
+    .option('--log-level <level>')
+    .action(async (flags) => {
+      io.stdout(`${JSON.stringify(redactedConfig(configFrom(flags, io)), null, 2)}\n`);
+    });
+
+  program
+    .command('dev-cert')
+    .description('create a local development CA and a server certificate for localhost and 127.0.0.1')
+    .requiredOption('--out <dir>', 'folder for ca.pem, cert.pem and key.pem')
+    .option('--host <name...>', 'extra host names or IP addresses for the certificate')
+    .action(async (flags: { out: string; host?: string[] }) => {
+      const paths = await writeDevelopmentCertificates(flags.out, flags.host ? { hosts: flags.host } : {});
+      io.stdout(
+        `CA certificate:     ${paths.caPath}\nserver certificate: ${paths.certPath}\nserver key:         ${paths.keyPath}\n` +
+          `Trust the CA in Node with NODE_EXTRA_CA_CERTS=${path.resolve(paths.caPath)}\n`,
+      );
+    });
+
+  const app = program.command('app').description('app registrations (client credentials for scripts and SDKs)');
+  withStoreOptions(app.command('create').description('register an app; prints its client id and secret once'))
+    .requiredOption('--name <name>', 'display name')
+    .option(
+      '--permissions <list>',
+      'application permissions, comma-separated (e.g. User.Read.All,User.ReadWrite.All)',
+      list,
+      [],
+    )
+    .option('--secret-days <days>', 'client secret lifetime in days (default 180)', (value) => Number(value))
+    .option('--json', 'print {"tenantId","clientId","clientSecret"} as JSON')
+    .action(async (flags) => {
+      await withContainer(flags, io, async (container) => {
+        const created = await container.apps.createApp(operatorContext(), {
+          displayName: flags.name,
+          permissions: flags.permissions,
+          ...(flags.secretDays !== undefined && { secretLifetimeDays: flags.secretDays }),
+        });
+        const result = {
+          tenantId: container.tenant.tenantId,
+          clientId: created.app.appId,
+          clientSecret: created.clientSecret,
+        };
+        if (flags.json) io.stdout(`${JSON.stringify(result)}\n`);
+        else {
+          io.stdout(
+            `tenant id:     ${result.tenantId}\nclient id:     ${result.clientId}\nclient secret: ${result.clientSecret}\n` +
+              `permissions:   ${created.app.permissions.join(', ') || '(none)'}\n` +
+              `The secret is shown only now; it expires ${created.secretExpiresDateTime}.\n`,
+          );
+        }
+      });
+    });
+
+  const user = program.command('user').description('directory users and their contact info');
+  withStoreOptions(user.command('get').description('show one user (like Get-MgUser -UserId)'))
+    .argument('<user>', 'user principal name or id')
+    .option('--select <list>', 'properties to show, comma-separated', (value: string) => value)
+    .addOption(outputOption(['table', 'json'], 'table'))
+    .action(async (id: string, flags) => {
+      await withContainer(flags, io, async (container) => {
+        const properties = (parseSelect(flags.select, allUserProperties) ?? defaultUserProperties) as UserProperty[];
+        const found = await container.users.getUser(operatorContext(), id);
+        const row = Object.fromEntries(properties.map((property) => [property, found[property]]));
+        io.stdout(`${formatOutput(flags.output, [row], properties, true)}\n`);
+      });
+    });
+
+  withStoreOptions(user.command('list').description('list users (like Get-MgUser -All)'))
+    .option('--select <list>', 'properties to show, comma-separated', (value: string) => value)
+    .option('--filter <odata>', 'OData filter, e.g. "startswith(displayName,\'A\')"')
+    .option('--top <n>', 'stop after n users', (value) => Number(value))
+    .addOption(outputOption(['table', 'json', 'csv'], 'table'))
+    .action(async (flags) => {
+      await withContainer(flags, io, async (container) => {
+        const properties = (parseSelect(flags.select, allUserProperties) ?? [
+          'displayName',
+          'userPrincipalName',
+          'id',
+        ]) as UserProperty[];
+        const filter = flags.filter === undefined ? undefined : parseUserFilter(flags.filter);
+        const limit = flags.top === undefined ? Number.POSITIVE_INFINITY : flags.top;
+        if (!(limit >= 1)) throw new DomainError('invalid_request', {}, '--top must be a positive number');
+        const rows: Record<string, unknown>[] = [];
+        const context = operatorContext();
+        let query: UserListQuery = {
+          top: Math.min(maxPageSize, limit, defaultPageSize * 5),
+          ...(filter && { filter }),
+        };
+        for (;;) {
+          const page = await container.users.listUsers(context, query);
+          for (const found of page.users) {
+            if (rows.length >= limit) break;
+            rows.push(Object.fromEntries(properties.map((property) => [property, found[property]])));
+          }
+          if (!page.next || rows.length >= limit) break;
+          query = { ...query, after: page.next };
+        }
+        io.stdout(`${formatOutput(flags.output, rows, properties)}\n`);
+      });
+    });
+
+  withStoreOptions(user.command('update').description('change contact info (like Update-MgUser)'))
+    .argument('<user>', 'user principal name or id')
+    .option('--mobile-phone <value>', 'Mobile phone; "" clears it')
+    .option('--business-phones <value>', 'Office phone (at most one); "" clears it')
+    .option('--other-mails <list>', 'Alternate email addresses, comma-separated; "" clears them')
+    .option('--display-name <value>', 'display name')
+    .option('--job-title <value>', 'job title; "" clears it')
+    .option('--office-location <value>', 'office location; "" clears it')
+    .action(async (id: string, flags) => {
+      const body: Record<string, unknown> = {};
+      if (flags.mobilePhone !== undefined) body.mobilePhone = flags.mobilePhone === '' ? null : flags.mobilePhone;
+      if (flags.businessPhones !== undefined) body.businessPhones = list(flags.businessPhones);
+      if (flags.otherMails !== undefined) body.otherMails = list(flags.otherMails);
+      if (flags.displayName !== undefined) body.displayName = flags.displayName;
+      if (flags.jobTitle !== undefined) body.jobTitle = flags.jobTitle === '' ? null : flags.jobTitle;
+      if (flags.officeLocation !== undefined)
+        body.officeLocation = flags.officeLocation === '' ? null : flags.officeLocation;
+      if (Object.keys(body).length === 0)
+        throw new DomainError('invalid_request', {}, 'nothing to change: give at least one property option');
+      const changes = parseUserChanges(body, 'update');
+      await withContainer(flags, io, async (container) => {
+        await container.users.updateUser(operatorContext(), id, changes);
+        io.stdout(`updated ${id}: ${Object.keys(body).join(', ')}\n`);
+      });
+    });
+
+  withStoreOptions(user.command('create').description('create a cloud user (like New-MgUser)'))
+    .requiredOption('--user-principal-name <upn>', 'sign-in name, e.g. ada@example.com')
+    .requiredOption('--display-name <name>', 'display name')
+    .option('--password <password>', 'initial password (default: generated and printed once)')
+    .option('--mobile-phone <value>', 'Mobile phone')
+    .option('--business-phones <value>', 'Office phone')
+    .option('--other-mails <list>', 'Alternate email addresses, comma-separated', list)
+    .option('--json', 'print the created user as JSON')
+    .action(async (flags) => {
+      const generated = flags.password === undefined ? generatePassword() : undefined;
+      const changes = parseUserChanges(
+        {
+          userPrincipalName: flags.userPrincipalName,
+          displayName: flags.displayName,
+          accountEnabled: true,
+          mailNickname:
+            String(flags.userPrincipalName)
+              .split('@')[0]
+              ?.replace(/[^A-Za-z0-9._-]/g, '') || 'user',
+          passwordProfile: { password: flags.password ?? generated, forceChangePasswordNextSignIn: true },
+          ...(flags.mobilePhone !== undefined && { mobilePhone: flags.mobilePhone }),
+          ...(flags.businessPhones !== undefined && { businessPhones: list(flags.businessPhones) }),
+          ...(flags.otherMails !== undefined && { otherMails: flags.otherMails }),
+        },
+        'create',
+      );
+      await withContainer(flags, io, async (container) => {
+        const created = await container.users.createUser(operatorContext(), changes);
+        if (flags.json)
+          io.stdout(`${JSON.stringify({ ...created, ...(generated && { initialPassword: generated }) }, null, 2)}\n`);
+        else {
+          io.stdout(`created ${created.userPrincipalName} (${created.id})\n`);
+          if (generated) io.stdout(`initial password (shown once, must be changed at first sign-in): ${generated}\n`);
+        }
+      });
+    });
+
+  withStoreOptions(user.command('delete').description('delete a user (like Remove-MgUser)'))
+    .argument('<user>', 'user principal name or id')
+    .action(async (id: string, flags) => {
+      await withContainer(flags, io, async (container) => {
+        await container.users.deleteUser(operatorContext(), id);
+        io.stdout(`deleted ${id}\n`);
+      });
+    });
+
+  return program;
+}
+
+function generatePassword(): string {
+  const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
+  const bytes = crypto.getRandomValues(new Uint8Array(14));
+  const body = Array.from(bytes, (byte) => alphabet[byte % alphabet.length]).join('');
+  // Guarantees upper, lower, digit and symbol whatever the random draw.
+  return `${body}Aa7!`;
+}

@@ -1,0 +1,124 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { DomainError } from './domain/errors.js';
+
+/**
+ * The one configuration schema. Precedence, lowest first:
+ * defaults < config file (JSON) < SSPR_* environment variables < command-line flags.
+ * Every key's environment name is its SCREAMING_SNAKE form with the SSPR_ prefix
+ * (tenantDomain -> SSPR_TENANT_DOMAIN).
+ */
+export const configSchema = z
+  .object({
+    dataDir: z.string().min(1).default('./data'),
+    /** `sqlite:PATH` (or a bare path) or `postgres://...`; default: `sqlite:<dataDir>/sspr.db`. */
+    databaseUrl: z.string().min(1).optional(),
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.coerce.number().int().min(0).max(65535).default(8080),
+    tlsCert: z.string().min(1).optional(),
+    tlsKey: z.string().min(1).optional(),
+    /** The externally visible base URL when behind a proxy (used in issuer and discovery documents). */
+    publicUrl: z.string().url().optional(),
+    tenantDomain: z
+      .string()
+      .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'must be a DNS domain name')
+      .default('example.com'),
+    tenantDisplayName: z.string().min(1).max(256).default('OpenSSPR'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Key that encrypts server keys at rest (base64, 32 bytes). Default: a key file in the data folder. */
+    masterKey: z.string().min(1).optional(),
+    accessTokenLifetimeSeconds: z.coerce.number().int().min(300).max(86_400).default(3599),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Keys whose values never appear in output. */
+export const secretConfigKeys: ReadonlySet<keyof Config> = new Set(['masterKey', 'databaseUrl']);
+
+const configKeys = Object.keys(configSchema.shape) as (keyof Config)[];
+
+export function environmentVariableName(key: string): string {
+  return `SSPR_${key.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase()}`;
+}
+
+export interface ConfigSources {
+  /** Path of a JSON config file (`--config` or SSPR_CONFIG). */
+  readonly configFile?: string | undefined;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Values from command-line flags; undefined entries are ignored. */
+  readonly flags?: Partial<Record<keyof Config, unknown>>;
+}
+
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const env = sources.env ?? process.env;
+  const configFile = sources.configFile ?? env.SSPR_CONFIG;
+  const merged: Record<string, unknown> = {};
+  if (configFile) Object.assign(merged, readConfigFile(configFile));
+  for (const key of configKeys) {
+    const value = env[environmentVariableName(key)];
+    if (value !== undefined && value !== '') merged[key] = value;
+  }
+  for (const [key, value] of Object.entries(sources.flags ?? {})) {
+    if (value !== undefined) merged[key] = value;
+  }
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    const detail = parsed.error.issues
+      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+      .join('; ');
+    throw new DomainError('invalid_configuration', { detail });
+  }
+  return parsed.data;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new DomainError('invalid_configuration', {
+      detail: `cannot read config file ${file}: ${(error as Error).message}`,
+    });
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
+    return value as Record<string, unknown>;
+  } catch (error) {
+    throw new DomainError('invalid_configuration', {
+      detail: `config file ${file} is not a JSON object: ${(error as Error).message}`,
+    });
+  }
+}
+
+export function resolveDatabaseUrl(config: Config): string {
+  return config.databaseUrl ?? `sqlite:${path.join(config.dataDir, 'sspr.db')}`;
+}
+
+/** The effective configuration with secrets redacted, for `sspr config show`. */
+export function redactedConfig(config: Config): Record<string, unknown> {
+  const shown: Record<string, unknown> = {};
+  for (const key of configKeys) {
+    const value = key === 'databaseUrl' ? resolveDatabaseUrl(config) : config[key];
+    if (value === undefined) continue;
+    shown[key] = secretConfigKeys.has(key) ? redact(key, String(value)) : value;
+  }
+  return shown;
+}
+
+function redact(key: keyof Config, value: string): string {
+  // A database URL is useful to see; only its password is secret.
+  if (key === 'databaseUrl') {
+    try {
+      const url = new URL(value);
+      if (url.password) url.password = '****';
+      return url.protocol === 'sqlite:' ? value : url.toString();
+    } catch {
+      return value;
+    }
+  }
+  return '****';
+}

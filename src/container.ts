@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import pino, { type Logger } from 'pino';
+import { type Config, resolveDatabaseUrl } from './config.js';
+import { Argon2PasswordHasher } from './connectors/crypto/argon2-password-hasher.js';
+import { decodeMasterKey, initialPasswordFile, loadOrCreateMasterKey } from './connectors/files/private-files.js';
+import { AppService } from './services/apps/app-service.js';
+import { TokenService } from './services/identity/token-service.js';
+import { bootstrapTenant } from './services/tenant/bootstrap-service.js';
+import type { TenantContext } from './services/tenant/tenant-context.js';
+import { UserService } from './services/users/user-service.js';
+import { SqlAppRepository } from './store/app-repository.js';
+import { migrateToLatest, openDatabase, type StoreDatabase } from './store/database.js';
+import { SecretBox } from './store/secret-box.js';
+import { SqlTenantRepository } from './store/tenant-repository.js';
+import { SqlUserRepository } from './store/user-repository.js';
+
+/** Everything the edges (HTTP, CLI) may call. Only this file sees every layer. */
+export interface Container {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly database: StoreDatabase;
+  readonly tenant: TenantContext;
+  readonly users: UserService;
+  readonly apps: AppService;
+  readonly tokens: TokenService;
+  readonly clock: () => Date;
+  close(): Promise<void>;
+}
+
+export interface ContainerOverrides {
+  readonly logger?: Logger;
+  readonly clock?: () => Date;
+  /** A pre-opened database (tests share one per file). */
+  readonly database?: StoreDatabase;
+}
+
+/** Opens the store, applies migrations, bootstraps or loads the tenant, and wires the services lazily. */
+export async function createContainer(config: Config, overrides: ContainerOverrides = {}): Promise<Container> {
+  const logger = overrides.logger ?? pino({ level: config.logLevel });
+  const clock = overrides.clock ?? (() => new Date());
+  const newId = () => randomUUID();
+  const database = overrides.database ?? openDatabase(resolveDatabaseUrl(config));
+  try {
+    await migrateToLatest(database.db);
+    const masterKey = config.masterKey
+      ? decodeMasterKey(config.masterKey)
+      : await loadOrCreateMasterKey(config.dataDir);
+    const passwords = new Argon2PasswordHasher();
+    const tenant = await bootstrapTenant({
+      store: new SqlTenantRepository(database.db, new SecretBox(masterKey)),
+      passwords,
+      initialPassword: initialPasswordFile(config.dataDir),
+      clock,
+      newId,
+      defaultDomain: config.tenantDomain,
+      displayName: config.tenantDisplayName,
+      log: (message, fields) => logger.info(fields ?? {}, message),
+    });
+
+    const lazy = <T>(build: () => T): (() => T) => {
+      let value: T | undefined;
+      return () => {
+        value ??= build();
+        return value;
+      };
+    };
+    const appRepository = lazy(() => new SqlAppRepository(database.db));
+    const users = lazy(
+      () =>
+        new UserService({
+          users: new SqlUserRepository(database.db),
+          passwords,
+          verifiedDomains: () => tenant.verifiedDomains,
+          clock,
+          newId,
+        }),
+    );
+    const apps = lazy(
+      () =>
+        new AppService({ apps: appRepository(), clientSecretKey: () => tenant.serverKeys.clientSecret, clock, newId }),
+    );
+    const tokens = lazy(
+      () =>
+        new TokenService({
+          tenant: () => tenant,
+          apps: appRepository(),
+          clock,
+          accessTokenLifetimeSeconds: config.accessTokenLifetimeSeconds,
+        }),
+    );
+    return {
+      config,
+      logger,
+      database,
+      tenant,
+      clock,
+      get users() {
+        return users();
+      },
+      get apps() {
+        return apps();
+      },
+      get tokens() {
+        return tokens();
+      },
+      close: () => database.close(),
+    };
+  } catch (error) {
+    if (!overrides.database) await database.close();
+    throw error;
+  }
+}

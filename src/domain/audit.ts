@@ -1,0 +1,78 @@
+import type { Principal } from './permissions.js';
+
+/** Graph's `directoryAudit` services and categories used by this product (SPEC section 10). */
+export type AuditService = 'Core Directory' | 'Self-service Password Management' | 'Authentication Methods' | 'Sync';
+export type AuditCategory =
+  | 'UserManagement'
+  | 'ApplicationManagement'
+  | 'RoleManagement'
+  | 'Policy'
+  | 'DirectoryManagement';
+
+export interface ModifiedProperty {
+  readonly displayName: string;
+  /** JSON text of the old and new values, as Graph shows them; secrets never appear (`"[redacted]"`). */
+  readonly oldValue: string | null;
+  readonly newValue: string | null;
+}
+
+export interface AuditTarget {
+  readonly id: string;
+  readonly displayName: string | null;
+  readonly type: 'User' | 'Application' | 'Policy' | 'Role' | 'Directory';
+  readonly userPrincipalName?: string;
+  readonly modifiedProperties: readonly ModifiedProperty[];
+}
+
+export interface AuditInitiator {
+  readonly app?: { readonly appId: string; readonly displayName: string | null };
+  readonly user?: {
+    readonly id: string | null;
+    readonly userPrincipalName: string | null;
+    readonly ipAddress: string | null;
+  };
+}
+
+/** What a use case asks the store to record in the same transaction as its change. */
+export interface AuditEventDraft {
+  readonly activityDisplayName: string;
+  readonly category: AuditCategory;
+  readonly loggedByService: AuditService;
+  readonly operationType: 'Add' | 'Update' | 'Delete' | 'Assign' | 'Unassign' | 'Other';
+  readonly result: 'success' | 'failure';
+  readonly resultReason: string;
+  readonly initiatedBy: AuditInitiator;
+  readonly targetResources: readonly AuditTarget[];
+  readonly correlationId: string;
+}
+
+/** The request-scoped facts every audited use case needs. */
+export interface RequestContext {
+  readonly principal: Principal;
+  readonly correlationId: string;
+  readonly ipAddress: string | null;
+}
+
+export function auditInitiator(context: RequestContext): AuditInitiator {
+  const { principal } = context;
+  if (principal.kind === 'application') {
+    return { app: { appId: principal.appId, displayName: null } };
+  }
+  return { user: { id: null, userPrincipalName: `operator:${principal.name}`, ipAddress: context.ipAddress } };
+}
+
+const secretProperties: ReadonlySet<string> = new Set(['passwordProfile', 'password', 'clientSecret', 'secret']);
+
+/** Old/new pairs for the properties a change touched; secrets are recorded as changed, never by value. */
+export function modifiedProperties(before: object | null, changes: object): ModifiedProperty[] {
+  const previous = before as Readonly<Record<string, unknown>> | null;
+  return Object.entries(changes).map(([name, value]: [string, unknown]) => {
+    if (secretProperties.has(name)) return { displayName: name, oldValue: null, newValue: '"[redacted]"' };
+    const old = previous ? previous[name] : undefined;
+    return {
+      displayName: name,
+      oldValue: old === undefined ? null : JSON.stringify(old),
+      newValue: value === undefined ? null : JSON.stringify(value),
+    };
+  });
+}

@@ -1,0 +1,184 @@
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { DomainError } from '../../domain/errors.js';
+import type { Principal } from '../../domain/permissions.js';
+import { type AppRepository, hashClientSecret } from '../apps/app-service.js';
+import type { TenantContext } from '../tenant/tenant-context.js';
+import { JwtError, signJwt, verifyJwt } from './jwt.js';
+
+/** Microsoft Graph's resource: tokens for it are tokens for this server's Graph-compatible API. */
+export const graphResource = {
+  uri: 'https://graph.microsoft.com',
+  appId: '00000003-0000-0000-c000-000000000000',
+} as const;
+const graphAudiences = [graphResource.uri, `${graphResource.uri}/`, graphResource.appId];
+
+export interface TokenServiceDependencies {
+  readonly tenant: () => TenantContext;
+  readonly apps: Pick<AppRepository, 'findByAppId'>;
+  readonly clock: () => Date;
+  readonly accessTokenLifetimeSeconds: number;
+}
+
+export interface ClientCredentialsRequest {
+  /** The `{tenant}` path segment: tenant id, a verified domain, `organizations` or `common`. */
+  readonly tenant: string;
+  readonly clientId: string | undefined;
+  readonly clientSecret: string | undefined;
+  readonly scope: string | undefined;
+  /** `https://host:port` the client called (or the configured public URL). */
+  readonly issuerBase: string;
+}
+
+export interface IssuedToken {
+  readonly token_type: 'Bearer';
+  readonly expires_in: number;
+  readonly ext_expires_in: number;
+  readonly access_token: string;
+}
+
+interface VerifiedAccess {
+  readonly principal: Principal;
+  readonly issuer: string;
+  readonly expiresAt: number;
+}
+
+/** Verified tokens are cached by their exact text until they expire: RS256 verification is the costliest step per request. */
+const verifiedCacheLimit = 10_000;
+
+export class TokenService {
+  private readonly verified = new Map<string, VerifiedAccess>();
+
+  constructor(private readonly deps: TokenServiceDependencies) {}
+
+  issuerFor(issuerBase: string): string {
+    return `${issuerBase}/${this.deps.tenant().tenantId}/v2.0`;
+  }
+
+  /** Whether `{tenant}` in a URL names this tenant. */
+  isThisTenant(segment: string): boolean {
+    const tenant = this.deps.tenant();
+    const lowered = segment.toLowerCase();
+    return (
+      lowered === tenant.tenantId ||
+      lowered === 'organizations' ||
+      lowered === 'common' ||
+      tenant.verifiedDomains.some((domain) => domain.toLowerCase() === lowered)
+    );
+  }
+
+  async issueForClientCredentials(request: ClientCredentialsRequest): Promise<IssuedToken> {
+    const tenant = this.deps.tenant();
+    if (!this.isThisTenant(request.tenant)) throw new DomainError('unknown_tenant', { tenant: request.tenant });
+    if (!request.clientId) throw new DomainError('missing_parameter', { parameter: 'client_id' });
+    if (!request.scope) throw new DomainError('missing_parameter', { parameter: 'scope' });
+    assertGraphDefaultScope(request.scope);
+    const app = await this.deps.apps.findByAppId(request.clientId.toLowerCase());
+    if (!app) throw new DomainError('unknown_client', { clientId: request.clientId, tenant: request.tenant });
+    if (!request.clientSecret)
+      throw new DomainError(
+        'invalid_client',
+        {},
+        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+      );
+    const now = this.deps.clock();
+    const presented = Buffer.from(hashClientSecret(tenant.serverKeys.clientSecret, request.clientSecret), 'hex');
+    // Check every live secret without stopping early, so timing does not tell which one nearly matched.
+    let matched = false;
+    for (const secret of app.secrets) {
+      const stored = Buffer.from(secret.secretHash, 'hex');
+      const equal = stored.length === presented.length && timingSafeEqual(stored, presented);
+      if (equal && Date.parse(secret.expiresDateTime) > now.getTime()) matched = true;
+    }
+    if (!matched) throw new DomainError('invalid_client');
+
+    const issuedAt = Math.floor(now.getTime() / 1000);
+    const lifetime = this.deps.accessTokenLifetimeSeconds;
+    const accessToken = signJwt(
+      {
+        aud: graphResource.uri,
+        iss: this.issuerFor(request.issuerBase),
+        iat: issuedAt,
+        nbf: issuedAt,
+        exp: issuedAt + lifetime,
+        tid: tenant.tenantId,
+        oid: app.id,
+        sub: app.id,
+        appid: app.appId,
+        azp: app.appId,
+        appidacr: '1',
+        idtyp: 'app',
+        roles: app.permissions,
+        uti: randomUUID(),
+        ver: '2.0',
+      },
+      tenant.signingKey,
+    );
+    return { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: accessToken };
+  }
+
+  /** Verifies a bearer token for the Graph API and returns who is calling. */
+  verifyAccessToken(token: string, issuerBase: string): Principal {
+    const now = this.deps.clock();
+    const issuer = this.issuerFor(issuerBase);
+    const cached = this.verified.get(token);
+    if (cached && cached.expiresAt > now.getTime() && cached.issuer === issuer) return cached.principal;
+    if (cached) this.verified.delete(token);
+
+    const tenant = this.deps.tenant();
+    let claims: Record<string, unknown>;
+    try {
+      claims = verifyJwt(token, {
+        keys: tenant.publicKeys,
+        now,
+        issuer,
+        audiences: graphAudiences,
+        clockSkewSeconds: 0,
+      }).claims;
+    } catch (error) {
+      if (error instanceof JwtError) {
+        if (error.reason === 'expired') throw new DomainError('expired_token');
+        throw new DomainError('invalid_token', { detail: tokenFailureDetail(error) });
+      }
+      throw error;
+    }
+    if (claims.tid !== tenant.tenantId) throw new DomainError('invalid_token', { detail: 'Invalid tenant.' });
+    const roles = Array.isArray(claims.roles)
+      ? claims.roles.filter((role): role is string => typeof role === 'string')
+      : [];
+    const principal: Principal = {
+      kind: 'application',
+      appId: String(claims.appid ?? ''),
+      permissions: new Set(roles),
+    };
+    if (this.verified.size >= verifiedCacheLimit) this.verified.clear();
+    this.verified.set(token, { principal, issuer, expiresAt: Number(claims.exp) * 1000 });
+    return principal;
+  }
+}
+
+function assertGraphDefaultScope(scope: string): void {
+  const scopes = scope.split(' ').filter(Boolean);
+  const accepted =
+    scopes.length === 1 &&
+    [graphResource.uri, graphResource.appId].some(
+      (resource) => scopes[0]?.toLowerCase() === `${resource}/.default`.toLowerCase(),
+    );
+  if (!accepted) throw new DomainError('invalid_scope', { scope });
+}
+
+function tokenFailureDetail(error: JwtError): string {
+  switch (error.reason) {
+    case 'wrong_audience':
+      return 'Invalid audience.';
+    case 'wrong_issuer':
+      return 'Invalid issuer.';
+    case 'bad_signature':
+    case 'unknown_key':
+    case 'unsupported_algorithm':
+      return 'Invalid signature.';
+    case 'not_yet_valid':
+      return 'The token is not yet valid.';
+    default:
+      return 'The token is malformed.';
+  }
+}

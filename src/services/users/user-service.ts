@@ -1,0 +1,204 @@
+import { type AuditEventDraft, auditInitiator, modifiedProperties, type RequestContext } from '../../domain/audit.js';
+import { DomainError } from '../../domain/errors.js';
+import { assertPasswordAllowed, userNameParts } from '../../domain/password-policy.js';
+import { requirePermission } from '../../domain/permissions.js';
+import {
+  assertCloudMayChange,
+  type DirectoryUser,
+  type NewUserRecord,
+  type UserChanges,
+  type UserRecordChanges,
+  userPrincipalNameDomain,
+} from '../../domain/user.js';
+import type { UserFilter, UserListQuery, UserPageCursor, UserSearchTerm } from '../../domain/user-query.js';
+
+export interface UserRepository {
+  findById(id: string): Promise<DirectoryUser | undefined>;
+  findByUserPrincipalName(userPrincipalName: string): Promise<DirectoryUser | undefined>;
+  /** Returns up to `query.top + 1` users so the caller can tell whether another page exists. */
+  list(query: UserListQuery): Promise<DirectoryUser[]>;
+  count(query: { readonly filter?: UserFilter; readonly search?: readonly UserSearchTerm[] }): Promise<number>;
+  /** Inserts the user and its audit event atomically; `duplicate_value` when the UPN is taken. */
+  insert(user: NewUserRecord, audit: AuditEventDraft): Promise<void>;
+  update(id: string, changes: UserRecordChanges, audit: AuditEventDraft): Promise<void>;
+  remove(id: string, audit: AuditEventDraft): Promise<boolean>;
+}
+
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+}
+
+export interface UserServiceDependencies {
+  readonly users: UserRepository;
+  readonly passwords: PasswordHasher;
+  readonly verifiedDomains: () => readonly string[];
+  readonly clock: () => Date;
+  readonly newId: () => string;
+}
+
+export interface UserPage {
+  readonly users: readonly DirectoryUser[];
+  /** Where the next page starts, when there is one. */
+  readonly next?: UserPageCursor;
+}
+
+const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Directory user use cases shared by the Graph API, the CLI and (later) the portal. */
+export class UserService {
+  constructor(private readonly deps: UserServiceDependencies) {}
+
+  async getUser(context: RequestContext, idOrUserPrincipalName: string): Promise<DirectoryUser> {
+    requirePermission(context.principal, 'User.Read.All');
+    return this.findOrFail(idOrUserPrincipalName);
+  }
+
+  async listUsers(context: RequestContext, query: UserListQuery): Promise<UserPage> {
+    requirePermission(context.principal, 'User.Read.All');
+    const rows = await this.deps.users.list(query);
+    if (rows.length <= query.top) return { users: rows };
+    const users = rows.slice(0, query.top);
+    const last = users[users.length - 1] as DirectoryUser;
+    const sortValue =
+      query.orderBy?.property === 'displayName'
+        ? last.displayName
+        : query.orderBy
+          ? last.userPrincipalName.toLowerCase()
+          : null;
+    return { users, next: { sortValue, id: last.id } };
+  }
+
+  async countUsers(
+    context: RequestContext,
+    query: { readonly filter?: UserFilter; readonly search?: readonly UserSearchTerm[] },
+  ): Promise<number> {
+    requirePermission(context.principal, 'User.Read.All');
+    return this.deps.users.count(query);
+  }
+
+  async createUser(context: RequestContext, changes: UserChanges): Promise<DirectoryUser> {
+    requirePermission(context.principal, 'User.ReadWrite.All');
+    const upn = changes.userPrincipalName;
+    const password = changes.passwordProfile?.password;
+    if (upn === undefined || password === undefined)
+      throw new DomainError('property_required', {
+        property: upn === undefined ? 'userPrincipalName' : 'passwordProfile',
+      });
+    this.assertVerifiedDomain(upn);
+    assertPasswordAllowed(
+      password,
+      userNameParts({ userPrincipalName: upn, displayName: changes.displayName ?? null }),
+    );
+    const now = this.deps.clock().toISOString();
+    const { passwordProfile, ...profile } = changes;
+    const user: DirectoryUser = {
+      id: this.deps.newId(),
+      userPrincipalName: upn,
+      displayName: profile.displayName ?? null,
+      givenName: profile.givenName ?? null,
+      surname: profile.surname ?? null,
+      mail: profile.mail ?? null,
+      mailNickname: profile.mailNickname ?? null,
+      jobTitle: profile.jobTitle ?? null,
+      officeLocation: profile.officeLocation ?? null,
+      preferredLanguage: profile.preferredLanguage ?? null,
+      accountEnabled: profile.accountEnabled ?? true,
+      mobilePhone: profile.mobilePhone ?? null,
+      businessPhones: profile.businessPhones ?? [],
+      otherMails: profile.otherMails ?? [],
+      createdDateTime: now,
+      onPremisesSyncEnabled: null,
+      onPremisesImmutableId: null,
+      onPremisesLastSyncDateTime: null,
+      onPremisesDistinguishedName: null,
+      onPremisesSamAccountName: null,
+      onPremisesUserPrincipalName: null,
+      onPremisesDomainName: null,
+      onPremisesSecurityIdentifier: null,
+    };
+    await this.deps.users.insert(
+      {
+        ...user,
+        passwordHash: await this.deps.passwords.hash(password),
+        passwordChangedAt: now,
+        forceChangePassword: passwordProfile?.forceChangePasswordNextSignIn ?? true,
+      },
+      this.audit(context, 'Add user', 'Add', user, modifiedProperties(null, changes)),
+    );
+    return user;
+  }
+
+  async updateUser(context: RequestContext, idOrUserPrincipalName: string, changes: UserChanges): Promise<void> {
+    requirePermission(context.principal, 'User.ReadWrite.All');
+    const user = await this.findOrFail(idOrUserPrincipalName);
+    assertCloudMayChange(user, changes);
+    if (changes.userPrincipalName !== undefined) this.assertVerifiedDomain(changes.userPrincipalName);
+    const now = this.deps.clock().toISOString();
+    const { passwordProfile, ...profile } = changes;
+    const record: { -readonly [K in keyof UserRecordChanges]: UserRecordChanges[K] } = { ...profile, updatedAt: now };
+    if (passwordProfile?.password !== undefined) {
+      assertPasswordAllowed(passwordProfile.password, userNameParts({ ...user, ...profile }));
+      record.passwordHash = await this.deps.passwords.hash(passwordProfile.password);
+      record.passwordChangedAt = now;
+    }
+    if (passwordProfile) record.forceChangePassword = passwordProfile.forceChangePasswordNextSignIn;
+    await this.deps.users.update(
+      user.id,
+      record,
+      this.audit(context, 'Update user', 'Update', user, modifiedProperties(user, changes)),
+    );
+  }
+
+  async deleteUser(context: RequestContext, idOrUserPrincipalName: string): Promise<void> {
+    requirePermission(context.principal, 'User.ReadWrite.All');
+    const user = await this.findOrFail(idOrUserPrincipalName);
+    await this.deps.users.remove(user.id, this.audit(context, 'Delete user', 'Delete', user, []));
+  }
+
+  private async findOrFail(idOrUserPrincipalName: string): Promise<DirectoryUser> {
+    const user = guidPattern.test(idOrUserPrincipalName)
+      ? await this.deps.users.findById(idOrUserPrincipalName.toLowerCase())
+      : await this.deps.users.findByUserPrincipalName(idOrUserPrincipalName);
+    if (!user) throw new DomainError('resource_not_found', { resource: idOrUserPrincipalName });
+    return user;
+  }
+
+  private assertVerifiedDomain(upn: string): void {
+    const domain = userPrincipalNameDomain(upn);
+    if (!this.deps.verifiedDomains().some((verified) => verified.toLowerCase() === domain)) {
+      throw new DomainError(
+        'invalid_property_value',
+        { property: 'userPrincipalName' },
+        'The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.',
+      );
+    }
+  }
+
+  private audit(
+    context: RequestContext,
+    activity: string,
+    operationType: AuditEventDraft['operationType'],
+    user: DirectoryUser,
+    modified: AuditEventDraft['targetResources'][number]['modifiedProperties'],
+  ): AuditEventDraft {
+    return {
+      activityDisplayName: activity,
+      category: 'UserManagement',
+      loggedByService: 'Core Directory',
+      operationType,
+      result: 'success',
+      resultReason: '',
+      initiatedBy: auditInitiator(context),
+      correlationId: context.correlationId,
+      targetResources: [
+        {
+          id: user.id,
+          displayName: user.displayName,
+          type: 'User',
+          userPrincipalName: user.userPrincipalName,
+          modifiedProperties: modified,
+        },
+      ],
+    };
+  }
+}

@@ -1,0 +1,72 @@
+import type { Kysely } from 'kysely';
+import type { AppRegistration, AppSecretRecord } from '../domain/app-registration.js';
+import type { AuditEventDraft } from '../domain/audit.js';
+import { insertAuditEvent } from './audit-writer.js';
+import type { AppRegistrationTable, Database } from './schema.js';
+
+/** App registrations and their hashed secrets; satisfies the services' `AppRepository`. */
+export class SqlAppRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async findByAppId(appId: string): Promise<(AppRegistration & { secrets: AppSecretRecord[] }) | undefined> {
+    const row = await this.db
+      .selectFrom('app_registrations')
+      .selectAll()
+      .where('app_id', '=', appId)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const secrets = await this.db.selectFrom('app_secrets').selectAll().where('app_id', '=', appId).execute();
+    return {
+      ...toAppRegistration(row),
+      secrets: secrets.map((secret) => ({
+        keyId: secret.key_id,
+        secretHash: secret.secret_hash,
+        hint: secret.hint,
+        createdDateTime: secret.created_at,
+        expiresDateTime: secret.expires_at,
+      })),
+    };
+  }
+
+  async list(): Promise<AppRegistration[]> {
+    const rows = await this.db.selectFrom('app_registrations').selectAll().orderBy('display_name').execute();
+    return rows.map(toAppRegistration);
+  }
+
+  async insert(app: AppRegistration, secret: AppSecretRecord, audit: AuditEventDraft): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('app_registrations')
+        .values({
+          id: app.id,
+          app_id: app.appId,
+          display_name: app.displayName,
+          permissions: JSON.stringify(app.permissions),
+          created_at: app.createdDateTime,
+        })
+        .execute();
+      await trx
+        .insertInto('app_secrets')
+        .values({
+          key_id: secret.keyId,
+          app_id: app.appId,
+          secret_hash: secret.secretHash,
+          hint: secret.hint,
+          created_at: secret.createdDateTime,
+          expires_at: secret.expiresDateTime,
+        })
+        .execute();
+      await insertAuditEvent(trx, audit);
+    });
+  }
+}
+
+function toAppRegistration(row: AppRegistrationTable): AppRegistration {
+  return {
+    id: row.id,
+    appId: row.app_id,
+    displayName: row.display_name,
+    permissions: JSON.parse(row.permissions) as string[],
+    createdDateTime: row.created_at,
+  };
+}

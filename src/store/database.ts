@@ -1,0 +1,60 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { DomainError } from '../domain/errors.js';
+import { migrationProvider } from './migrations/index.js';
+import type { Database } from './schema.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+export interface StoreDatabase {
+  readonly db: Kysely<Database>;
+  readonly dialect: DialectName;
+  /** The SQLite handle, for prepared statements on hot paths; absent on PostgreSQL. */
+  readonly sqlite?: SqliteDatabase.Database;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database named by a URL: `postgres://` / `postgresql://` for PostgreSQL,
+ * `sqlite:PATH`, `file:PATH` or a bare path for a SQLite file (`:memory:` works for tests).
+ */
+export function openDatabase(url: string): StoreDatabase {
+  if (/^postgres(ql)?:\/\//i.test(url)) return openPostgres(url);
+  const file = url.replace(/^(sqlite|file):(\/\/)?/i, '');
+  if (!file) throw new DomainError('invalid_configuration', { detail: `database URL '${url}' names no file` });
+  return openSqlite(file);
+}
+
+function openSqlite(file: string): StoreDatabase {
+  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const sqlite = new SqliteDatabase(file);
+  // WAL lets readers run while a writer commits; NORMAL is durable across application crashes.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    db,
+    dialect: 'sqlite',
+    sqlite,
+    close: () => db.destroy(),
+  };
+}
+
+function openPostgres(url: string): StoreDatabase {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: 'postgres', close: () => db.destroy() };
+}
+
+/** Applies every pending numbered migration; safe to run at each start. */
+export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,120 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Table types. Both dialects use the same column types so repositories stay dialect-neutral:
+ * booleans are integers 0/1, instants are ISO-8601 text, JSON is text.
+ */
+export interface Database {
+  tenant: TenantTable;
+  server_keys: ServerKeyTable;
+  signing_keys: SigningKeyTable;
+  users: UserTable;
+  user_other_mails: UserOtherMailTable;
+  directory_role_assignments: DirectoryRoleAssignmentTable;
+  app_registrations: AppRegistrationTable;
+  app_secrets: AppSecretTable;
+  audit_events: AuditEventTable;
+}
+
+export interface TenantTable {
+  id: string;
+  default_domain: string;
+  display_name: string;
+  created_at: string;
+}
+
+/** Symmetric server keys (HMAC keys for client secrets, page tokens...), encrypted with the master key. */
+export interface ServerKeyTable {
+  name: string;
+  encrypted_value: string;
+  created_at: string;
+}
+
+export interface SigningKeyTable {
+  kid: string;
+  encrypted_private_key: string;
+  public_jwk: string;
+  created_at: string;
+  retired_at: string | null;
+}
+
+export interface UserTable {
+  id: string;
+  user_principal_name: string;
+  /** Lower-cased UPN: uniqueness and look-ups are case-insensitive. */
+  upn_key: string;
+  display_name: string | null;
+  given_name: string | null;
+  surname: string | null;
+  mail: string | null;
+  mail_nickname: string | null;
+  job_title: string | null;
+  office_location: string | null;
+  preferred_language: string | null;
+  account_enabled: number;
+  mobile_phone: string | null;
+  /** Graph allows at most one business phone, so it is one column. */
+  business_phone: string | null;
+  /** JSON array, in the order given; `user_other_mails` indexes it for filtering. */
+  other_mails: string;
+  created_at: string;
+  updated_at: string;
+  on_premises_sync_enabled: number | null;
+  on_premises_immutable_id: string | null;
+  on_premises_last_sync_at: string | null;
+  on_premises_distinguished_name: string | null;
+  on_premises_sam_account_name: string | null;
+  on_premises_user_principal_name: string | null;
+  on_premises_domain_name: string | null;
+  on_premises_security_identifier: string | null;
+  password_hash: string | null;
+  password_changed_at: string | null;
+  force_change_password: number;
+}
+
+export interface UserOtherMailTable {
+  user_id: string;
+  address_key: string;
+}
+
+export interface DirectoryRoleAssignmentTable {
+  id: string;
+  user_id: string;
+  role_template_id: string;
+  created_at: string;
+}
+
+export interface AppRegistrationTable {
+  id: string;
+  app_id: string;
+  display_name: string;
+  /** JSON array of granted application permissions (Graph app-role names). */
+  permissions: string;
+  created_at: string;
+}
+
+export interface AppSecretTable {
+  key_id: string;
+  app_id: string;
+  /** HMAC-SHA-256 of the secret with the server's client-secret key; never the secret. */
+  secret_hash: string;
+  hint: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface AuditEventTable {
+  seq: Generated<number>;
+  id: string;
+  activity_date_time: string;
+  category: string;
+  activity_display_name: string;
+  logged_by_service: string;
+  operation_type: string;
+  result: string;
+  result_reason: string;
+  correlation_id: string;
+  initiated_by: string;
+  target_resources: string;
+  additional_details: string;
+}

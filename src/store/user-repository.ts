@@ -1,0 +1,390 @@
+import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from 'kysely';
+import type { AuditEventDraft } from '../domain/audit.js';
+import { DomainError } from '../domain/errors.js';
+import type { DirectoryUser, NewUserRecord, UserRecordChanges } from '../domain/user.js';
+import type { FilterableScalarProperty, UserFilter, UserListQuery, UserSearchTerm } from '../domain/user-query.js';
+import { insertAuditEvent } from './audit-writer.js';
+import type { Database, UserTable } from './schema.js';
+
+type UserColumn = keyof UserTable;
+type Eb = ExpressionBuilder<Database, 'users'>;
+
+const scalarColumns: Record<FilterableScalarProperty, UserColumn> = {
+  id: 'id',
+  userPrincipalName: 'upn_key',
+  displayName: 'display_name',
+  givenName: 'given_name',
+  surname: 'surname',
+  mail: 'mail',
+  jobTitle: 'job_title',
+  officeLocation: 'office_location',
+  preferredLanguage: 'preferred_language',
+  mobilePhone: 'mobile_phone',
+  accountEnabled: 'account_enabled',
+  onPremisesSyncEnabled: 'on_premises_sync_enabled',
+  onPremisesImmutableId: 'on_premises_immutable_id',
+  createdDateTime: 'created_at',
+};
+
+const booleanColumns: ReadonlySet<UserColumn> = new Set(['account_enabled', 'on_premises_sync_enabled']);
+/** Columns stored in their original case and compared case-insensitively, as Graph does. */
+const caseFoldedColumns: ReadonlySet<UserColumn> = new Set([
+  'display_name',
+  'given_name',
+  'surname',
+  'mail',
+  'job_title',
+  'office_location',
+  'preferred_language',
+]);
+
+/** Everything but the password fields: a hash never leaves the store through a read. */
+const publicColumns = [
+  'id',
+  'user_principal_name',
+  'display_name',
+  'given_name',
+  'surname',
+  'mail',
+  'mail_nickname',
+  'job_title',
+  'office_location',
+  'preferred_language',
+  'account_enabled',
+  'mobile_phone',
+  'business_phone',
+  'other_mails',
+  'created_at',
+  'on_premises_sync_enabled',
+  'on_premises_immutable_id',
+  'on_premises_last_sync_at',
+  'on_premises_distinguished_name',
+  'on_premises_sam_account_name',
+  'on_premises_user_principal_name',
+  'on_premises_domain_name',
+  'on_premises_security_identifier',
+] as const satisfies readonly UserColumn[];
+
+type PublicUserRow = Pick<UserTable, (typeof publicColumns)[number]>;
+
+/** Directory users; satisfies the services' `UserRepository`. */
+export class SqlUserRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async findById(id: string): Promise<DirectoryUser | undefined> {
+    const row = await this.db.selectFrom('users').select(publicColumns).where('id', '=', id).executeTakeFirst();
+    return row && toDirectoryUser(row);
+  }
+
+  async findByUserPrincipalName(userPrincipalName: string): Promise<DirectoryUser | undefined> {
+    const row = await this.db
+      .selectFrom('users')
+      .select(publicColumns)
+      .where('upn_key', '=', userPrincipalName.toLowerCase())
+      .executeTakeFirst();
+    return row && toDirectoryUser(row);
+  }
+
+  async list(query: UserListQuery): Promise<DirectoryUser[]> {
+    const sortColumn: UserColumn =
+      query.orderBy?.property === 'displayName' ? 'display_name' : query.orderBy ? 'upn_key' : 'id';
+    const descending = query.orderBy?.direction === 'desc';
+    const comparator = descending ? '<' : '>';
+    let select = this.db
+      .selectFrom('users')
+      .select(publicColumns)
+      .where((eb) => whereClause(eb, query));
+    const after = query.after;
+    if (after) {
+      select =
+        sortColumn === 'id'
+          ? select.where('id', comparator, after.id)
+          : select.where((eb) =>
+              eb.or([
+                eb(sortColumn, comparator, after.sortValue ?? ''),
+                eb.and([eb(sortColumn, '=', after.sortValue ?? ''), eb('id', comparator, after.id)]),
+              ]),
+            );
+    }
+    const direction = descending ? 'desc' : 'asc';
+    if (sortColumn !== 'id') select = select.orderBy(sortColumn, direction);
+    const rows = await select
+      .orderBy('id', direction)
+      .limit(query.top + 1)
+      .execute();
+    return rows.map(toDirectoryUser);
+  }
+
+  async count(query: { readonly filter?: UserFilter; readonly search?: readonly UserSearchTerm[] }): Promise<number> {
+    const row = await this.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number | string>().as('total'))
+      .where((eb) => whereClause(eb, query))
+      .executeTakeFirstOrThrow();
+    return Number(row.total);
+  }
+
+  async insert(user: NewUserRecord, audit: AuditEventDraft): Promise<void> {
+    await this.db
+      .transaction()
+      .execute(async (trx) => {
+        await trx
+          .insertInto('users')
+          .values({
+            id: user.id,
+            user_principal_name: user.userPrincipalName,
+            upn_key: user.userPrincipalName.toLowerCase(),
+            display_name: user.displayName,
+            given_name: user.givenName,
+            surname: user.surname,
+            mail: user.mail,
+            mail_nickname: user.mailNickname,
+            job_title: user.jobTitle,
+            office_location: user.officeLocation,
+            preferred_language: user.preferredLanguage,
+            account_enabled: user.accountEnabled ? 1 : 0,
+            mobile_phone: user.mobilePhone,
+            business_phone: user.businessPhones[0] ?? null,
+            other_mails: JSON.stringify(user.otherMails),
+            created_at: user.createdDateTime,
+            updated_at: user.createdDateTime,
+            on_premises_sync_enabled: toFlag(user.onPremisesSyncEnabled),
+            on_premises_immutable_id: user.onPremisesImmutableId,
+            on_premises_last_sync_at: user.onPremisesLastSyncDateTime,
+            on_premises_distinguished_name: user.onPremisesDistinguishedName,
+            on_premises_sam_account_name: user.onPremisesSamAccountName,
+            on_premises_user_principal_name: user.onPremisesUserPrincipalName,
+            on_premises_domain_name: user.onPremisesDomainName,
+            on_premises_security_identifier: user.onPremisesSecurityIdentifier,
+            password_hash: user.passwordHash ?? null,
+            password_changed_at: user.passwordChangedAt ?? null,
+            force_change_password: user.forceChangePassword ? 1 : 0,
+          })
+          .execute();
+        await replaceOtherMails(trx, user.id, user.otherMails);
+        await insertAuditEvent(trx, audit);
+      })
+      .catch(rethrowUniqueViolation);
+  }
+
+  async update(id: string, changes: UserRecordChanges, audit: AuditEventDraft): Promise<void> {
+    const values = toColumnChanges(changes);
+    await this.db
+      .transaction()
+      .execute(async (trx) => {
+        await trx.updateTable('users').set(values).where('id', '=', id).execute();
+        if (changes.otherMails !== undefined) await replaceOtherMails(trx, id, changes.otherMails);
+        await insertAuditEvent(trx, audit);
+      })
+      .catch(rethrowUniqueViolation);
+  }
+
+  async remove(id: string, audit: AuditEventDraft): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+      if (result.numDeletedRows === 0n) return false;
+      await insertAuditEvent(trx, audit);
+      return true;
+    });
+  }
+
+  /** The password hash, for sign-in checks only. */
+  async findPasswordHash(id: string): Promise<string | null> {
+    const row = await this.db.selectFrom('users').select('password_hash').where('id', '=', id).executeTakeFirst();
+    return row?.password_hash ?? null;
+  }
+}
+
+function toColumnChanges(changes: UserRecordChanges): Partial<UserTable> {
+  const values: Partial<UserTable> = { updated_at: changes.updatedAt };
+  if (changes.userPrincipalName !== undefined) {
+    values.user_principal_name = changes.userPrincipalName;
+    values.upn_key = changes.userPrincipalName.toLowerCase();
+  }
+  if (changes.displayName !== undefined) values.display_name = changes.displayName;
+  if (changes.givenName !== undefined) values.given_name = changes.givenName;
+  if (changes.surname !== undefined) values.surname = changes.surname;
+  if (changes.mail !== undefined) values.mail = changes.mail;
+  if (changes.mailNickname !== undefined) values.mail_nickname = changes.mailNickname;
+  if (changes.jobTitle !== undefined) values.job_title = changes.jobTitle;
+  if (changes.officeLocation !== undefined) values.office_location = changes.officeLocation;
+  if (changes.preferredLanguage !== undefined) values.preferred_language = changes.preferredLanguage;
+  if (changes.accountEnabled !== undefined) values.account_enabled = changes.accountEnabled ? 1 : 0;
+  if (changes.mobilePhone !== undefined) values.mobile_phone = changes.mobilePhone;
+  if (changes.businessPhones !== undefined) values.business_phone = changes.businessPhones[0] ?? null;
+  if (changes.otherMails !== undefined) values.other_mails = JSON.stringify(changes.otherMails);
+  if (changes.passwordHash !== undefined) values.password_hash = changes.passwordHash;
+  if (changes.passwordChangedAt !== undefined) values.password_changed_at = changes.passwordChangedAt;
+  if (changes.forceChangePassword !== undefined) values.force_change_password = changes.forceChangePassword ? 1 : 0;
+  return values;
+}
+
+async function replaceOtherMails(trx: Kysely<Database>, userId: string, addresses: readonly string[]): Promise<void> {
+  await trx.deleteFrom('user_other_mails').where('user_id', '=', userId).execute();
+  const keys = [...new Set(addresses.map((address) => address.toLowerCase()))];
+  if (keys.length > 0) {
+    await trx
+      .insertInto('user_other_mails')
+      .values(keys.map((address_key) => ({ user_id: userId, address_key })))
+      .execute();
+  }
+}
+
+function rethrowUniqueViolation(error: unknown): never {
+  const text = String((error as { message?: unknown })?.message ?? error);
+  // SQLite: "UNIQUE constraint failed: users.upn_key"; PostgreSQL: code 23505 on "users_upn_key_key".
+  if (
+    /UNIQUE constraint failed: users\.upn_key|users_upn_key/.test(text) ||
+    (error as { code?: string }).code === '23505'
+  ) {
+    throw new DomainError('duplicate_value', { property: 'userPrincipalName' });
+  }
+  throw error;
+}
+
+function whereClause(
+  eb: Eb,
+  query: { readonly filter?: UserFilter; readonly search?: readonly UserSearchTerm[] },
+): Expression<SqlBool> {
+  const parts: Expression<SqlBool>[] = [];
+  if (query.filter) parts.push(filterExpression(eb, query.filter));
+  for (const term of query.search ?? []) parts.push(searchExpression(eb, term));
+  return parts.length === 0 ? sql<SqlBool>`1 = 1` : eb.and(parts);
+}
+
+function filterExpression(eb: Eb, filter: UserFilter): Expression<SqlBool> {
+  switch (filter.kind) {
+    case 'and':
+      return eb.and(filter.clauses.map((clause) => filterExpression(eb, clause)));
+    case 'or':
+      return eb.or(filter.clauses.map((clause) => filterExpression(eb, clause)));
+    case 'not':
+      return eb.not(filterExpression(eb, filter.clause));
+    case 'eq':
+    case 'ne': {
+      const column = scalarColumns[filter.property];
+      if (filter.value === null) return eb(column, filter.kind === 'eq' ? 'is' : 'is not', null);
+      const equal = eb(comparable(eb, column), '=', comparableValue(column, filter.value));
+      // Graph's `ne` also matches users where the property is not set.
+      return filter.kind === 'eq' ? equal : eb.or([eb.not(equal), eb(column, 'is', null)]);
+    }
+    case 'in': {
+      const column = scalarColumns[filter.property];
+      const values = filter.values.filter((value): value is string | boolean => value !== null);
+      const clauses: Expression<SqlBool>[] = [];
+      if (values.length > 0) {
+        clauses.push(
+          eb(
+            comparable(eb, column),
+            'in',
+            values.map((value) => comparableValue(column, value)),
+          ),
+        );
+      }
+      if (values.length !== filter.values.length) clauses.push(eb(column, 'is', null));
+      return clauses.length === 0 ? sql<SqlBool>`1 = 0` : eb.or(clauses);
+    }
+    case 'startsWith': {
+      const column = scalarColumns[filter.property];
+      return startsWith(comparable(eb, column), filter.value);
+    }
+    case 'any': {
+      if (filter.property === 'businessPhones') {
+        return filter.operator === 'eq'
+          ? eb('business_phone', '=', filter.value)
+          : startsWith(sql.ref('business_phone'), filter.value, false);
+      }
+      const address = filter.value.toLowerCase();
+      return eb.exists(
+        eb
+          .selectFrom('user_other_mails')
+          .select(sql`1`.as('one'))
+          .whereRef('user_other_mails.user_id', '=', 'users.id')
+          .where((inner) =>
+            filter.operator === 'eq'
+              ? inner('address_key', '=', address)
+              : startsWith(sql.ref('address_key'), address, false),
+          ),
+      );
+    }
+    case 'gt':
+    case 'ge':
+    case 'lt':
+    case 'le': {
+      const operators = { gt: '>', ge: '>=', lt: '<', le: '<=' } as const;
+      // Instants are stored as ISO-8601 UTC text, which sorts chronologically.
+      return eb(scalarColumns[filter.property], operators[filter.kind], new Date(filter.value).toISOString());
+    }
+    default: {
+      const exhaustive: never = filter;
+      throw new Error(`unhandled filter ${JSON.stringify(exhaustive)}`);
+    }
+  }
+}
+
+function searchExpression(eb: Eb, term: UserSearchTerm): Expression<SqlBool> {
+  const column: UserColumn = term.property === 'userPrincipalName' ? 'upn_key' : scalarColumns[term.property];
+  // Graph's $search matches the start of any word in the value.
+  const text = term.text.toLowerCase();
+  const value = comparable(eb, column);
+  return eb.or([startsWith(value, text, false), contains(value, ` ${text}`)]);
+}
+
+function comparable(eb: Eb, column: UserColumn): Expression<unknown> {
+  return caseFoldedColumns.has(column) ? eb.fn('lower', [eb.ref(column)]) : eb.ref(column);
+}
+
+function comparableValue(column: UserColumn, value: string | boolean): string | number {
+  if (booleanColumns.has(column)) return value === true || value === 'true' ? 1 : 0;
+  if (typeof value !== 'string') return String(value);
+  return caseFoldedColumns.has(column) || column === 'upn_key' ? value.toLowerCase() : value;
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (character) => `\\${character}`);
+}
+
+function startsWith(value: Expression<unknown>, prefix: string, fold = true): Expression<SqlBool> {
+  const pattern = `${escapeLike(fold ? prefix.toLowerCase() : prefix)}%`;
+  return sql<SqlBool>`${value} like ${pattern} escape '\\'`;
+}
+
+function contains(value: Expression<unknown>, text: string): Expression<SqlBool> {
+  return sql<SqlBool>`${value} like ${`%${escapeLike(text)}%`} escape '\\'`;
+}
+
+function toFlag(value: boolean | null): number | null {
+  return value === null ? null : value ? 1 : 0;
+}
+
+function fromFlag(value: number | null): boolean | null {
+  return value === null ? null : value === 1;
+}
+
+function toDirectoryUser(row: PublicUserRow): DirectoryUser {
+  return {
+    id: row.id,
+    userPrincipalName: row.user_principal_name,
+    displayName: row.display_name,
+    givenName: row.given_name,
+    surname: row.surname,
+    mail: row.mail,
+    mailNickname: row.mail_nickname,
+    jobTitle: row.job_title,
+    officeLocation: row.office_location,
+    preferredLanguage: row.preferred_language,
+    accountEnabled: row.account_enabled === 1,
+    mobilePhone: row.mobile_phone,
+    businessPhones: row.business_phone === null ? [] : [row.business_phone],
+    otherMails: JSON.parse(row.other_mails) as string[],
+    createdDateTime: row.created_at,
+    onPremisesSyncEnabled: fromFlag(row.on_premises_sync_enabled),
+    onPremisesImmutableId: row.on_premises_immutable_id,
+    onPremisesLastSyncDateTime: row.on_premises_last_sync_at,
+    onPremisesDistinguishedName: row.on_premises_distinguished_name,
+    onPremisesSamAccountName: row.on_premises_sam_account_name,
+    onPremisesUserPrincipalName: row.on_premises_user_principal_name,
+    onPremisesDomainName: row.on_premises_domain_name,
+    onPremisesSecurityIdentifier: row.on_premises_security_identifier,
+  };
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// The whole test suite, as the README's test command runs it (and .ci/run runs the README's command):
+// 1. installs the Debian packages the suites need (as root), or fails naming the command to run;
+// 2. runs the static checks (types, lint, dependency rules);
+// 3. makes a development CA for the HTTPS contract tests and trusts it through NODE_EXTRA_CA_CERTS,
+//    which Node reads only at start-up, so the test workers are started with it set;
+// 4. runs Vitest.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const tmp = path.join(root, '.tmp');
+
+/** Debian packages the current suites need; empty until a suite needs a binary (slapd, samba, chromium...). */
+const debianPackages = [];
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options });
+  if (result.error) throw result.error;
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+function ensureDebianPackages(packages) {
+  const missing = packages.filter((name) => spawnSync('dpkg', ['-s', name], { stdio: 'ignore' }).status !== 0);
+  if (missing.length === 0) return;
+  const command = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+  if (process.getuid?.() !== 0) {
+    console.error(`The tests need these Debian packages: ${missing.join(', ')}.\nInstall them as root:\n  ${command}`);
+    process.exit(1);
+  }
+  console.log(`Installing ${missing.join(', ')} ...`);
+  run('sh', ['-c', `DEBIAN_FRONTEND=noninteractive ${command}`]);
+}
+
+ensureDebianPackages(debianPackages);
+run('npm', ['run', '--silent', 'check']);
+
+const certDir = path.join(tmp, 'test-certs');
+rmSync(certDir, { recursive: true, force: true });
+mkdirSync(certDir, { recursive: true });
+run(process.execPath, ['--import', 'tsx', 'src/main.ts', 'dev-cert', '--out', certDir], {
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+
+run(process.execPath, [path.join(root, 'node_modules/vitest/vitest.mjs'), 'run', ...process.argv.slice(2)], {
+  env: { ...process.env, NODE_EXTRA_CA_CERTS: path.join(certDir, 'ca.pem'), SSPR_TEST_CERT_DIR: certDir },
+});
