@@ -62,8 +62,8 @@ function operatorContext(): RequestContext {
 
 async function withContainer<T>(flags: StoreFlags, io: CliIo, run: (container: Container) => Promise<T>): Promise<T> {
   const config = configFrom(flags, io);
-  // CLI commands log only warnings: their output is the answer, not a log.
-  const container = await createContainer(config, { logger: pino({ level: 'warn' }, pino.destination(2)) });
+  // Logs go to stderr so stdout stays the answer; at info only the first start speaks (naming the password file).
+  const container = await createContainer(config, { logger: pino({ level: config.logLevel }, pino.destination(2)) });
   try {
     return await run(container);
   } finally {
