@@ -8,6 +8,7 @@ import { identityRoutes } from './identity/identity-routes.js';
 import { oauthErrorBody, oauthErrors } from './identity/oauth-errors.js';
 import { bearerAuthentication } from './plugins/authentication.js';
 import { clientRequestIdOf } from './request-context.js';
+import { RequestLogController } from './request-logging.js';
 
 export interface ServerOptions {
   readonly https?: { readonly cert: Buffer; readonly key: Buffer };
@@ -20,6 +21,7 @@ export async function buildServer(container: Container, options: ServerOptions =
   const { config } = container;
   const app = Fastify({
     loggerInstance: container.logger,
+    logController: new RequestLogController(),
     genReqId: () => randomUUID(),
     // Graph ids and UPNs may contain characters Fastify would otherwise reject in a path parameter.
     routerOptions: { maxParamLength: 512 },
@@ -64,7 +66,8 @@ export async function buildServer(container: Container, options: ServerOptions =
   for (const version of graphVersions) {
     await app.register(
       async (graph) => {
-        graph.addHook('preHandler', authenticate);
+        // onRequest, not preHandler: an anonymous caller is refused before its body is parsed or its query checked.
+        graph.addHook('onRequest', authenticate);
         await graph.register(usersRoutes, {
           version,
           users: () => container.users,

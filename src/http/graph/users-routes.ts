@@ -46,7 +46,8 @@ const knownQueryOptions = new Set([
 /** `/users` and `/users/{id | userPrincipalName}` with Graph's query options and shapes. */
 export async function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): Promise<void> {
   const { version } = options;
-  const userId = (request: FastifyRequest) => decodeURIComponent((request.params as { id: string }).id);
+  // Fastify's router has already percent-decoded the segment; decoding again turns `%25` into a URIError (500).
+  const userId = (request: FastifyRequest) => (request.params as { id: string }).id;
 
   app.get('/users', async (request, reply) => {
     const query = request.query as Query;

@@ -33,7 +33,7 @@ export async function identityRoutes(app: FastifyInstance, options: IdentityRout
 
   app.post('/:tenant/oauth2/v2.0/token', async (request, reply) => {
     const { tenant: segment } = request.params as { tenant: string };
-    const form = (request.body ?? {}) as Form;
+    const form = formFields(request);
     const basic = basicCredentials(request);
     const grantType = form.grant_type;
     if (!grantType) throw new DomainError('missing_parameter', { parameter: 'grant_type' });
@@ -112,6 +112,20 @@ export async function identityRoutes(app: FastifyInstance, options: IdentityRout
       metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
     };
   });
+}
+
+/**
+ * The token request's parameters: only a form-encoded body counts, as at Entra (a JSON body reads as missing
+ * `grant_type`), and only string values, so a value of another type can never reach the token service.
+ */
+function formFields(request: FastifyRequest): Form {
+  const contentType = request.headers['content-type'] ?? '';
+  const body = request.body;
+  if (!/^application\/x-www-form-urlencoded\b/i.test(contentType) || typeof body !== 'object' || body === null)
+    return {};
+  return Object.fromEntries(
+    Object.entries(body).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
 }
 
 /** HTTP Basic client authentication (RFC 6749 section 2.3.1: both parts form-url-encoded). */
