@@ -91,8 +91,9 @@ function isGraphUrl(url: string): boolean {
   return url.startsWith('/v1.0/') || url.startsWith('/beta/') || url === '/v1.0' || url === '/beta';
 }
 
+/** Token, discovery and key endpoints answer errors in the OAuth shape, as Entra's do. */
 function isOAuthUrl(url: string): boolean {
-  return /^\/[^/]+\/oauth2\//.test(url);
+  return /^\/[^/]+\/(oauth2|v2\.0|discovery)\//.test(url);
 }
 
 function sendError(
@@ -121,6 +122,21 @@ function sendError(
     typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
   if (status === 500) {
     request.log.error({ err: error }, 'unhandled error');
+    if (isOAuthUrl(request.url)) {
+      const shape = { status, error: 'server_error', aadsts: 90033 };
+      reply
+        .code(500)
+        .send(
+          oauthErrorBody(
+            shape,
+            `An internal error occurred. Request id: ${request.id}.`,
+            request.id,
+            request.clientRequestId,
+            now,
+          ),
+        );
+      return;
+    }
     sendGraphError(
       reply,
       request,

@@ -137,3 +137,14 @@ describe('queryFingerprint', () => {
     expect(new Set(variants).size).toBe(variants.length);
   });
 });
+
+describe('skip token exact encoding', () => {
+  it('refuses a valid token with characters appended', () => {
+    const key = Buffer.alloc(32, 7);
+    const token = encodeSkipToken({ sortValue: 'a', id: 'b', queryFingerprint: 'f' }, key);
+    expect(decodeSkipToken(token, key, 'f')).toEqual({ sortValue: 'a', id: 'b' });
+    for (const suffix of ['A', 'AA', 'AAAA', '____']) {
+      expect(() => decodeSkipToken(token + suffix, key, 'f')).toThrow();
+    }
+  });
+});

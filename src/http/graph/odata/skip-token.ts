@@ -42,6 +42,8 @@ export function decodeSkipToken(token: string, key: Buffer, expectedFingerprint:
   // Buffer.from(…, 'base64url') silently skips bad characters, so check the alphabet first.
   if (token.length === 0 || token.length > maxTokenLength || !base64UrlShape.test(token)) throw invalidToken();
   const bytes = Buffer.from(token, 'base64url');
+  // Only the exact encoding is accepted: appended characters must not pass as the same token.
+  if (bytes.toString('base64url') !== token) throw invalidToken();
   if (bytes.length <= 1 + tagLength || bytes[0] !== tokenVersion) throw invalidToken();
 
   const signed = bytes.subarray(0, bytes.length - tagLength);
