@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { DomainError } from './errors.js';
+import { administratorPolicy, changeSsprPolicy, defaultSsprPolicy, enabledMethods } from './sspr-policy.js';
+
+function refusal(changes: unknown): DomainError {
+  try {
+    changeSsprPolicy(defaultSsprPolicy, changes);
+  } catch (error) {
+    if (error instanceof DomainError) return error;
+    throw error;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('SSPR policy', () => {
+  it('has the documented defaults', () => {
+    expect(enabledMethods(defaultSsprPolicy)).toEqual(['email', 'mobilePhone']);
+    expect(defaultSsprPolicy).toMatchObject({
+      enablementType: 'all',
+      numberOfAuthenticationMethodsRequired: 1,
+      numberOfQuestionsToRegister: 3,
+    });
+  });
+
+  it('applies valid changes', () => {
+    const changed = changeSsprPolicy(defaultSsprPolicy, {
+      numberOfAuthenticationMethodsRequired: 2,
+      securityQuestionsOptionEnabled: true,
+      numberOfQuestionsToRegister: 5,
+      numberOfQuestionsToReset: 4,
+      blockedCountryCodes: ['7', '44', '44'],
+      customHelpdeskEmailOrUrl: 'https://help.example.com',
+    });
+    expect(changed).toMatchObject({
+      numberOfAuthenticationMethodsRequired: 2,
+      numberOfQuestionsToReset: 4,
+      blockedCountryCodes: ['7', '44'],
+    });
+  });
+
+  it.each([
+    [{ numberOfQuestionsToRegister: 3, numberOfQuestionsToReset: 4 }, 'numberOfQuestionsToRegister'],
+    [{ numberOfQuestionsToReset: 6 }, 'numberOfQuestionsToReset'],
+    [{ numberOfAuthenticationMethodsRequired: 3 }, 'numberOfAuthenticationMethodsRequired'],
+    [{ emailOptionEnabled: false, numberOfAuthenticationMethodsRequired: 2 }, 'numberOfAuthenticationMethodsRequired'],
+    [{ registrationReconfirmIntervalInDays: 731 }, 'registrationReconfirmIntervalInDays'],
+    [{ enablementType: 'some' }, 'enablementType'],
+    [{ enablementType: 'selected' }, 'selectedGroupId'],
+    [{ blockedCountryCodes: ['+44'] }, 'blockedCountryCodes'],
+    [{ customHelpdeskEmailOrUrl: 'javascript:alert(1)' }, 'customHelpdeskEmailOrUrl'],
+    [{ writebackEnabled: 'yes' }, 'writebackEnabled'],
+  ])('refuses %j naming %s', (changes, field) => {
+    const error = refusal(changes);
+    expect(error.code).toBe('invalid_property_value');
+    expect(error.message).toContain(field);
+  });
+
+  it('refuses unknown fields and non-objects', () => {
+    expect(refusal({ colour: 'red' }).code).toBe('unknown_property');
+    expect(refusal([]).code).toBe('invalid_request');
+  });
+
+  it('administrators always get two gates without security questions', () => {
+    const relaxed = changeSsprPolicy(defaultSsprPolicy, {
+      securityQuestionsOptionEnabled: true,
+      enablementType: 'none',
+    });
+    expect(administratorPolicy(relaxed)).toMatchObject({
+      numberOfAuthenticationMethodsRequired: 2,
+      securityQuestionsOptionEnabled: false,
+      enablementType: 'all',
+    });
+  });
+});
