@@ -9,13 +9,23 @@ import { DomainError } from './domain/errors.js';
  * Every key's environment name is its SCREAMING_SNAKE form with the SSPR_ prefix
  * (tenantDomain -> SSPR_TENANT_DOMAIN).
  */
+/**
+ * A whole number, or its decimal digits as text (environment variables are strings). Unlike
+ * `z.coerce.number()`, an empty string, `null` or `true` is an error rather than 0 or 1.
+ */
+const integer = (min: number, max: number) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value),
+    z.number().int().min(min).max(max),
+  );
+
 export const configSchema = z
   .object({
     dataDir: z.string().min(1).default('./data'),
     /** `sqlite:PATH` (or a bare path) or `postgres://...`; default: `sqlite:<dataDir>/sspr.db`. */
     databaseUrl: z.string().min(1).optional(),
     host: z.string().min(1).default('127.0.0.1'),
-    port: z.coerce.number().int().min(0).max(65535).default(8080),
+    port: integer(0, 65535).default(8080),
     tlsCert: z.string().min(1).optional(),
     tlsKey: z.string().min(1).optional(),
     /** The externally visible base URL when behind a proxy (used in issuer and discovery documents). */
@@ -28,7 +38,7 @@ export const configSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Key that encrypts server keys at rest (base64, 32 bytes). Default: a key file in the data folder. */
     masterKey: z.string().min(1).optional(),
-    accessTokenLifetimeSeconds: z.coerce.number().int().min(300).max(86_400).default(3599),
+    accessTokenLifetimeSeconds: integer(300, 86_400).default(3599),
   })
   .strict();
 

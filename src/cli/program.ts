@@ -87,9 +87,13 @@ function positiveInteger(value: string): number {
 export function buildProgram(io: CliIo): Command {
   const program = new Command('sspr')
     .description('OpenSSPR: self-service password reset and authentication contact info, self-hosted')
-    .showHelpAfterError()
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    // A usage error is one line like any other error ("sspr: error: unknown option '--x'"), no help dump.
+    .configureOutput({
+      writeOut: io.stdout,
+      writeErr: io.stderr,
+      outputError: (text, write) => write(`sspr: ${text}`),
+    });
 
   withStoreOptions(
     program.command('serve').description('run the web service (Graph-compatible API and identity endpoints)'),
