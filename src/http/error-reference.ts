@@ -4,11 +4,11 @@ import { oauthErrors } from './identity/oauth-errors.js';
 
 /** `docs/errors.md`, generated from the registry and the surface mappings so it cannot drift. */
 export function renderErrorReference(): string {
-  const escape = (text: string) => text.replace(/\|/g, '\\|');
+  const escapePipes = (text: string) => text.replace(/\|/g, '\\|');
   const rows = errorCodes.map((code: ErrorCode) => {
     const graph = graphErrors[code];
     const oauth = oauthErrors[code];
-    return `| \`${code}\` | ${graph.status} \`${graph.code}\` | ${oauth.status} \`${oauth.error}\` AADSTS${oauth.aadsts} | ${escape(errorCatalog[code])} |`;
+    return `| \`${code}\` | ${graph.status} \`${graph.code}\` | ${oauth.status} \`${oauth.error}\` AADSTS${oauth.aadsts} | ${escapePipes(errorCatalog[code])} |`;
   });
   return [
     '# Error reference',
@@ -18,7 +18,7 @@ export function renderErrorReference(): string {
     'Every failure a client can act on has one domain code. Each surface shows it in its own shape:',
     '',
     '- Graph API (`/v1.0`, `/beta`): `{"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}`.',
-    '- OAuth endpoints (`/{tenant}/oauth2/v2.0/...`): RFC 6749 `error` and `error_description`, plus Entra\'s',
+    "- OAuth endpoints (`/{tenant}/oauth2/v2.0/...`): RFC 6749 `error` and `error_description`, plus Entra's",
     '  `error_codes`, `timestamp`, `trace_id` and `correlation_id`.',
     '- CLI: one line `sspr: error: <message>` on stderr and exit code 1.',
     '',
