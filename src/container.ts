@@ -4,13 +4,19 @@ import { type Config, resolveDatabaseUrl } from './config.js';
 import { Argon2PasswordHasher } from './connectors/crypto/argon2-password-hasher.js';
 import { decodeMasterKey, initialPasswordFile, loadOrCreateMasterKey } from './connectors/files/private-files.js';
 import { AppService } from './services/apps/app-service.js';
+import { AuthenticationMethodService } from './services/authentication/authentication-method-service.js';
 import { TokenService } from './services/identity/token-service.js';
+import { SsprPolicyService } from './services/policy/sspr-policy-service.js';
+import { RoleService } from './services/roles/role-service.js';
 import { bootstrapTenant } from './services/tenant/bootstrap-service.js';
 import type { TenantContext } from './services/tenant/tenant-context.js';
 import { UserService } from './services/users/user-service.js';
 import { SqlAppRepository } from './store/app-repository.js';
+import { SqlAuthenticationMethodRepository } from './store/authentication-method-repository.js';
 import { migrateToLatest, openDatabase, type StoreDatabase } from './store/database.js';
+import { SqlDirectoryRoleRepository } from './store/directory-role-repository.js';
 import { SecretBox } from './store/secret-box.js';
+import { SqlSsprPolicyRepository } from './store/sspr-policy-repository.js';
 import { SqlTenantRepository } from './store/tenant-repository.js';
 import { SqlUserRepository } from './store/user-repository.js';
 
@@ -23,6 +29,9 @@ export interface Container {
   readonly users: UserService;
   readonly apps: AppService;
   readonly tokens: TokenService;
+  readonly authenticationMethods: AuthenticationMethodService;
+  readonly policies: SsprPolicyService;
+  readonly roles: RoleService;
   readonly clock: () => Date;
   close(): Promise<void>;
 }
@@ -39,12 +48,11 @@ export async function createContainer(config: Config, overrides: ContainerOverri
   const logger = overrides.logger ?? pino({ level: config.logLevel });
   const clock = overrides.clock ?? (() => new Date());
   const newId = () => randomUUID();
+  // The key first: a bad key must stop the start before the database file is even created.
+  const masterKey = config.masterKey ? decodeMasterKey(config.masterKey) : await loadOrCreateMasterKey(config.dataDir);
   const database = overrides.database ?? openDatabase(resolveDatabaseUrl(config));
   try {
     await migrateToLatest(database.db);
-    const masterKey = config.masterKey
-      ? decodeMasterKey(config.masterKey)
-      : await loadOrCreateMasterKey(config.dataDir);
     const passwords = new Argon2PasswordHasher();
     const tenant = await bootstrapTenant({
       store: new SqlTenantRepository(database.db, new SecretBox(masterKey)),
@@ -65,10 +73,13 @@ export async function createContainer(config: Config, overrides: ContainerOverri
       };
     };
     const appRepository = lazy(() => new SqlAppRepository(database.db));
+    const userRepository = lazy(() => new SqlUserRepository(database.db, database.sqlite));
+    const roleRepository = lazy(() => new SqlDirectoryRoleRepository(database.db));
+    const policyRepository = lazy(() => new SqlSsprPolicyRepository(database.db));
     const users = lazy(
       () =>
         new UserService({
-          users: new SqlUserRepository(database.db),
+          users: userRepository(),
           passwords,
           verifiedDomains: () => tenant.verifiedDomains,
           clock,
@@ -88,6 +99,20 @@ export async function createContainer(config: Config, overrides: ContainerOverri
           accessTokenLifetimeSeconds: config.accessTokenLifetimeSeconds,
         }),
     );
+    const authenticationMethods = lazy(
+      () =>
+        new AuthenticationMethodService({
+          users: userRepository(),
+          methods: new SqlAuthenticationMethodRepository(database.db),
+          roles: roleRepository(),
+          policy: policyRepository(),
+          passwords,
+          clock,
+          newId,
+        }),
+    );
+    const policies = lazy(() => new SsprPolicyService({ policies: policyRepository() }));
+    const roles = lazy(() => new RoleService({ roles: roleRepository(), users: userRepository() }));
     return {
       config,
       logger,
@@ -102,6 +127,15 @@ export async function createContainer(config: Config, overrides: ContainerOverri
       },
       get tokens() {
         return tokens();
+      },
+      get authenticationMethods() {
+        return authenticationMethods();
+      },
+      get policies() {
+        return policies();
+      },
+      get roles() {
+        return roles();
       },
       close: () => database.close(),
     };

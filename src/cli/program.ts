@@ -8,6 +8,7 @@ import { writeDevelopmentCertificates } from '../connectors/tls/dev-certificate.
 import { type Container, createContainer } from '../container.js';
 import type { RequestContext } from '../domain/audit.js';
 import { DomainError } from '../domain/errors.js';
+import { generateCompliantPassword } from '../domain/password-policy.js';
 import { allUserProperties, defaultUserProperties, parseUserChanges, type UserProperty } from '../domain/user.js';
 import { defaultPageSize, maxPageSize, type UserListQuery } from '../domain/user-query.js';
 import { parseSelect, parseUserFilter } from '../http/graph/odata/index.js';
@@ -276,7 +277,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--other-mails <list>', 'Alternate email addresses, comma-separated', list)
     .option('--json', 'print the created user as JSON')
     .action(async (flags) => {
-      const generated = flags.password === undefined ? generatePassword() : undefined;
+      const generated = flags.password === undefined ? generateCompliantPassword() : undefined;
       const changes = parseUserChanges(
         {
           userPrincipalName: flags.userPrincipalName,
@@ -314,12 +315,4 @@ export function buildProgram(io: CliIo): Command {
     });
 
   return program;
-}
-
-function generatePassword(): string {
-  const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
-  const bytes = crypto.getRandomValues(new Uint8Array(14));
-  const body = Array.from(bytes, (byte) => alphabet[byte % alphabet.length]).join('');
-  // Guarantees upper, lower, digit and symbol whatever the random draw.
-  return `${body}Aa7!`;
 }

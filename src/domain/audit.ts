@@ -58,6 +58,11 @@ export function auditInitiator(context: RequestContext): AuditInitiator {
   if (principal.kind === 'application') {
     return { app: { appId: principal.appId, displayName: null } };
   }
+  if (principal.kind === 'user') {
+    return {
+      user: { id: principal.userId, userPrincipalName: principal.userPrincipalName, ipAddress: context.ipAddress },
+    };
+  }
   return { user: { id: null, userPrincipalName: `operator:${principal.name}`, ipAddress: context.ipAddress } };
 }
 

@@ -34,6 +34,9 @@ export const errorCatalog = {
   invalid_scope: "The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid.",
   unsupported_grant_type: "The provided value '{grantType}' for the input parameter 'grant_type' is not valid.",
   missing_parameter: "The request body must contain the following parameter: '{parameter}'.",
+  method_already_exists: "An authentication method of type '{type}' already exists for this user.",
+  method_prerequisite_missing: 'An alternate mobile phone method requires a mobile phone method first.',
+  method_type_immutable: 'The phoneType of an existing phone method cannot be changed; delete it and add a new one.',
   password_policy_violation:
     'The specified password does not comply with password complexity requirements. Please provide a different password.',
   invalid_configuration: 'Invalid configuration: {detail}',

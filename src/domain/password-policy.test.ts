@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findPasswordProblems, userNameParts } from './password-policy.js';
+import { findPasswordProblems, generateCompliantPassword, userNameParts } from './password-policy.js';
 
 describe('password policy', () => {
   it.each([
@@ -17,5 +17,15 @@ describe('password policy', () => {
     const parts = userNameParts({ userPrincipalName: 'ada.lovelace@contoso.com', displayName: 'Ada Lovelace' });
     expect(findPasswordProblems('Lovelace-2024!', parts)).toEqual(['contains_user_name']);
     expect(findPasswordProblems('Analytical-Engine-1843', parts)).toEqual([]);
+  });
+});
+
+describe('generated passwords', () => {
+  it('always pass the policy and never contain characters that break files or shells', () => {
+    for (let i = 0; i < 500; i++) {
+      const password = generateCompliantPassword();
+      expect(findPasswordProblems(password)).toEqual([]);
+      expect(password).toMatch(/^[A-Za-z0-9!%*+\-=?@]{16}$/);
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { DomainError } from './errors.js';
 
 export const minPasswordLength = 8;
@@ -29,4 +30,21 @@ export function assertPasswordAllowed(password: string, userNameParts: readonly 
 export function userNameParts(user: { userPrincipalName: string; displayName?: string | null }): string[] {
   const local = user.userPrincipalName.slice(0, user.userPrincipalName.indexOf('@'));
   return [...local.split(/[._\-\s]+/), ...(user.displayName ?? '').split(/\s+/)].filter((part) => part.length >= 3);
+}
+
+/**
+ * A random password that passes the policy: 16 characters with every class, from unambiguous
+ * characters so an administrator can read it out.
+ */
+export function generateCompliantPassword(length = 16): string {
+  // No '#' (a comment in files and shells) and no quotes or '$', so the password survives copy and paste.
+  const classes = ['ABCDEFGHJKLMNPQRSTUVWXYZ', 'abcdefghijkmnopqrstuvwxyz', '23456789', '!%*+-=?@'];
+  const all = classes.join('');
+  const characters = classes.map((set) => set[randomInt(set.length)] as string);
+  while (characters.length < length) characters.push(all[randomInt(all.length)] as string);
+  for (let i = characters.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [characters[i], characters[j]] = [characters[j] as string, characters[i] as string];
+  }
+  return characters.join('');
 }

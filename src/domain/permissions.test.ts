@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { hasPermission, type Principal } from './permissions.js';
 
-const app = (...permissions: string[]): Principal => ({ kind: 'application', appId: 'a', permissions: new Set(permissions) });
+const app = (...permissions: string[]): Principal => ({
+  kind: 'application',
+  appId: 'a',
+  permissions: new Set(permissions),
+});
 
 describe('permissions', () => {
   it.each([

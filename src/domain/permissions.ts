@@ -32,8 +32,23 @@ export const directoryRoles = {
 /** Who is asking. Every use case takes one and checks it before doing anything. */
 export type Principal =
   | { readonly kind: 'application'; readonly appId: string; readonly permissions: ReadonlySet<string> }
+  /** A signed-in user (delegated token): rights are the token's scopes intersected with the user's roles. */
+  | {
+      readonly kind: 'user';
+      readonly userId: string;
+      readonly userPrincipalName: string;
+      readonly scopes: ReadonlySet<string>;
+      /** Directory role template ids the user holds (the token's `wids`). */
+      readonly roles: ReadonlySet<string>;
+    }
   /** The local operator running `sspr` against the store directly: full rights, audited as such. */
   | { readonly kind: 'operator'; readonly name: string };
+
+export const administratorRoleIds: ReadonlySet<string> = new Set(Object.values(directoryRoles));
+
+export function holdsAnyRole(principal: Principal, roles: readonly string[]): boolean {
+  return principal.kind === 'user' && roles.some((role) => principal.roles.has(role));
+}
 
 /** Stronger permissions that include a weaker one (Graph's documented hierarchy). */
 const impliedBy: Readonly<Record<Permission, readonly Permission[]>> = {
@@ -47,12 +62,22 @@ const impliedBy: Readonly<Record<Permission, readonly Permission[]>> = {
   'Policy.ReadWrite.AuthenticationMethod': [],
 };
 
+/** Whether the app permission or delegated scope is granted (not whether the user's role allows the act). */
 export function hasPermission(principal: Principal, permission: Permission): boolean {
   if (principal.kind === 'operator') return true;
-  if (principal.permissions.has(permission)) return true;
-  return impliedBy[permission].some((stronger) => principal.permissions.has(stronger));
+  const granted = principal.kind === 'application' ? principal.permissions : principal.scopes;
+  if (granted.has(permission)) return true;
+  return impliedBy[permission].some((stronger) => granted.has(stronger));
 }
 
 export function requirePermission(principal: Principal, permission: Permission): void {
   if (!hasPermission(principal, permission)) throw new DomainError('permission_denied', { permission });
+}
+
+export interface RoleAssignment {
+  readonly id: string;
+  readonly userId: string;
+  readonly userPrincipalName: string;
+  readonly roleTemplateId: string;
+  readonly createdDateTime: string;
 }

@@ -23,6 +23,14 @@ export interface SsprPolicy {
   readonly blockedCountryCodes: readonly string[];
 }
 
+/** One entry of the policy's change history. */
+export interface PolicyVersion {
+  readonly version: number;
+  readonly policy: SsprPolicy;
+  readonly changedDateTime: string;
+  readonly changedBy: string;
+}
+
 export const defaultSsprPolicy: SsprPolicy = {
   enablementType: 'all',
   selectedGroupId: null,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Container } from '../container.js';
 import { DomainError, formatErrorMessage } from '../domain/errors.js';
+import { authenticationMethodsRoutes } from './graph/authentication-methods-routes.js';
 import { graphErrorBody, graphErrors } from './graph/graph-errors.js';
 import { usersRoutes } from './graph/users-routes.js';
 import { identityRoutes } from './identity/identity-routes.js';
@@ -72,6 +73,11 @@ export async function buildServer(container: Container, options: ServerOptions =
           version,
           users: () => container.users,
           pageTokenKey: container.tenant.serverKeys.pageToken,
+          publicUrl: config.publicUrl,
+        });
+        await graph.register(authenticationMethodsRoutes, {
+          version,
+          methods: () => container.authenticationMethods,
           publicUrl: config.publicUrl,
         });
       },

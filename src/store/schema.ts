@@ -14,6 +14,48 @@ export interface Database {
   app_registrations: AppRegistrationTable;
   app_secrets: AppSecretTable;
   audit_events: AuditEventTable;
+  authentication_phone_methods: AuthenticationPhoneMethodTable;
+  authentication_email_methods: AuthenticationEmailMethodTable;
+  security_question_answers: SecurityQuestionAnswerTable;
+  custom_security_questions: CustomSecurityQuestionTable;
+  sspr_policy_versions: SsprPolicyVersionTable;
+}
+
+export interface AuthenticationPhoneMethodTable {
+  user_id: string;
+  phone_type: string;
+  phone_number: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AuthenticationEmailMethodTable {
+  user_id: string;
+  email_address: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SecurityQuestionAnswerTable {
+  user_id: string;
+  question_id: string;
+  /** argon2id of the normalised answer. */
+  answer_hash: string;
+  created_at: string;
+}
+
+export interface CustomSecurityQuestionTable {
+  id: string;
+  text: string;
+  created_at: string;
+}
+
+export interface SsprPolicyVersionTable {
+  version: Generated<number>;
+  /** JSON of the whole policy after the change. */
+  policy: string;
+  changed_at: string;
+  changed_by: string;
 }
 
 export interface TenantTable {

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { DomainError } from '../domain/errors.js';
 import {
   type PublicJwk,
   type ServerKeyName,
@@ -119,7 +120,7 @@ export class SqlTenantRepository {
     const rows = await this.db.selectFrom('signing_keys').selectAll().where('retired_at', 'is', null).execute();
     return rows.map((row) => ({
       kid: row.kid,
-      privateKeyPem: this.box.open(row.encrypted_private_key).toString('utf8'),
+      privateKeyPem: this.open(row.encrypted_private_key).toString('utf8'),
       publicJwk: JSON.parse(row.public_jwk) as PublicJwk,
       createdAt: row.created_at,
     }));
@@ -131,6 +132,19 @@ export class SqlTenantRepository {
       .selectAll()
       .where('name', 'in', [...serverKeyNames])
       .execute();
-    return Object.fromEntries(rows.map((row) => [row.name, this.box.open(row.encrypted_value)]));
+    return Object.fromEntries(rows.map((row) => [row.name, this.open(row.encrypted_value)]));
+  }
+
+  /** A value that does not decrypt almost always means another master key than the one that sealed it. */
+  private open(sealed: string): Buffer {
+    try {
+      return this.box.open(sealed);
+    } catch {
+      throw new DomainError('invalid_configuration', {
+        detail:
+          "the tenant's keys in the database cannot be decrypted with this master key (masterKey setting or " +
+          "the data folder's master.key); start with the master key the database was set up with",
+      });
+    }
   }
 }

@@ -1,9 +1,10 @@
+import type SqliteDatabase from 'better-sqlite3';
 import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from 'kysely';
 import type { AuditEventDraft } from '../domain/audit.js';
 import { DomainError } from '../domain/errors.js';
 import type { DirectoryUser, NewUserRecord, UserRecordChanges } from '../domain/user.js';
 import type { FilterableScalarProperty, UserFilter, UserListQuery, UserSearchTerm } from '../domain/user-query.js';
-import { insertAuditEvent } from './audit-writer.js';
+import { auditEventRow, insertAuditEvent } from './audit-writer.js';
 import type { Database, UserTable } from './schema.js';
 
 type UserColumn = keyof UserTable;
@@ -69,19 +70,31 @@ type PublicUserRow = Pick<UserTable, (typeof publicColumns)[number]>;
 
 /** Directory users; satisfies the services' `UserRepository`. */
 export class SqlUserRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly fast: SqlitePreparedPath | undefined;
+
+  /**
+   * With `sqlite`, the very connection `db` uses (`StoreDatabase.sqlite`), the per-request look-ups and the
+   * update run as prepared statements (see `SqlitePreparedPath`); without it (PostgreSQL) all goes through Kysely.
+   */
+  constructor(
+    private readonly db: Kysely<Database>,
+    sqlite?: SqliteDatabase.Database,
+  ) {
+    this.fast = sqlite && new SqlitePreparedPath(sqlite);
+  }
 
   async findById(id: string): Promise<DirectoryUser | undefined> {
-    const row = await this.db.selectFrom('users').select(publicColumns).where('id', '=', id).executeTakeFirst();
+    const row = this.fast?.idle
+      ? this.fast.userBy('id', id)
+      : await this.db.selectFrom('users').select(publicColumns).where('id', '=', id).executeTakeFirst();
     return row && toDirectoryUser(row);
   }
 
   async findByUserPrincipalName(userPrincipalName: string): Promise<DirectoryUser | undefined> {
-    const row = await this.db
-      .selectFrom('users')
-      .select(publicColumns)
-      .where('upn_key', '=', userPrincipalName.toLowerCase())
-      .executeTakeFirst();
+    const key = userPrincipalName.toLowerCase();
+    const row = this.fast?.idle
+      ? this.fast.userBy('upn_key', key)
+      : await this.db.selectFrom('users').select(publicColumns).where('upn_key', '=', key).executeTakeFirst();
     return row && toDirectoryUser(row);
   }
 
@@ -96,18 +109,29 @@ export class SqlUserRepository {
       .where((eb) => whereClause(eb, query));
     const after = query.after;
     if (after) {
+      const sortValue = after.sortValue;
       select =
         sortColumn === 'id'
           ? select.where('id', comparator, after.id)
-          : select.where((eb) =>
-              eb.or([
-                eb(sortColumn, comparator, after.sortValue ?? ''),
-                eb.and([eb(sortColumn, '=', after.sortValue ?? ''), eb('id', comparator, after.id)]),
-              ]),
-            );
+          : sortValue === null
+            ? // After a user without a sort value: the rest of those (they come first ascending, last descending).
+              select.where((eb) => {
+                const restOfNulls = eb.and([eb(sortColumn, 'is', null), eb('id', comparator, after.id)]);
+                return descending ? restOfNulls : eb.or([restOfNulls, eb(sortColumn, 'is not', null)]);
+              })
+            : select.where((eb) => {
+                const beyond = eb.or([
+                  eb(sortColumn, comparator, sortValue),
+                  eb.and([eb(sortColumn, '=', sortValue), eb('id', comparator, after.id)]),
+                ]);
+                return descending ? eb.or([beyond, eb(sortColumn, 'is', null)]) : beyond;
+              });
     }
     const direction = descending ? 'desc' : 'asc';
-    if (sortColumn !== 'id') select = select.orderBy(sortColumn, direction);
+    // A missing value sorts before every value on both dialects (PostgreSQL's default is the opposite).
+    if (sortColumn !== 'id') {
+      select = select.orderBy(sortColumn, (ob) => (descending ? ob.desc().nullsLast() : ob.asc().nullsFirst()));
+    }
     const rows = await select
       .orderBy('id', direction)
       .limit(query.top + 1)
@@ -169,10 +193,20 @@ export class SqlUserRepository {
 
   async update(id: string, changes: UserRecordChanges, audit: AuditEventDraft): Promise<void> {
     const values = toColumnChanges(changes);
+    if (this.fast?.idle) {
+      try {
+        this.fast.updateUser(id, values, changes.otherMails, audit);
+      } catch (error) {
+        rethrowUniqueViolation(error);
+      }
+      return;
+    }
     await this.db
       .transaction()
       .execute(async (trx) => {
-        await trx.updateTable('users').set(values).where('id', '=', id).execute();
+        const result = await trx.updateTable('users').set(values).where('id', '=', id).executeTakeFirst();
+        // Deleted since the caller read it: no change, so no audit event either.
+        if (result.numUpdatedRows === 0n) throw new DomainError('resource_not_found', { resource: id });
         if (changes.otherMails !== undefined) await replaceOtherMails(trx, id, changes.otherMails);
         await insertAuditEvent(trx, audit);
       })
@@ -219,9 +253,77 @@ function toColumnChanges(changes: UserRecordChanges): Partial<UserTable> {
   return values;
 }
 
+/**
+ * Prepared statements on the SQLite connection Kysely also uses, for the queries every Graph request makes:
+ * no per-query compilation, `prepare()` or promise hops. better-sqlite3 runs them synchronously, so nothing
+ * can interleave with them; they are only used while no Kysely transaction holds the connection across an
+ * `await` (`idle`), since their statements would otherwise join that transaction. Same SQL effect, same rows.
+ */
+class SqlitePreparedPath {
+  private readonly statements = new Map<string, SqliteDatabase.Statement>();
+  /** The user's columns, its other-mail keys and its audit event, in one transaction (as `update` does). */
+  readonly updateUser: (
+    id: string,
+    values: Partial<UserTable>,
+    otherMails: readonly string[] | undefined,
+    audit: AuditEventDraft,
+  ) => void;
+
+  constructor(private readonly sqlite: SqliteDatabase.Database) {
+    this.updateUser = sqlite.transaction((id, values, otherMails, audit) => {
+      const columns = Object.keys(values);
+      this.statement(`update "users" set ${columns.map((column) => `"${column}" = ?`).join(', ')} where "id" = ?`).run(
+        ...Object.values(values),
+        id,
+      );
+      if (otherMails !== undefined) {
+        this.statement('delete from "user_other_mails" where "user_id" = ?').run(id);
+        const insertKey = this.statement('insert into "user_other_mails" ("user_id", "address_key") values (?, ?)');
+        for (const key of otherMailKeys(otherMails)) insertKey.run(id, key);
+      }
+      const row = auditEventRow(audit, new Date());
+      const auditColumns = Object.keys(row);
+      this.statement(
+        `insert into "audit_events" (${auditColumns.map((column) => `"${column}"`).join(', ')}) values (${auditColumns.map(() => '?').join(', ')})`,
+      ).run(...Object.values(row));
+    });
+  }
+
+  /** No transaction is open on the connection. */
+  get idle(): boolean {
+    return !this.sqlite.inTransaction;
+  }
+
+  userBy(column: 'id' | 'upn_key', value: string): PublicUserRow | undefined {
+    return this.statement(selectUserBy[column]).get(value) as PublicUserRow | undefined;
+  }
+
+  private statement(text: string): SqliteDatabase.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      // One statement per distinct SQL text: the update's varies only with the set of changed columns.
+      if (this.statements.size >= 1000) this.statements.clear();
+      statement = this.sqlite.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+}
+
+const selectPublicColumns = `select ${publicColumns.map((column) => `"${column}"`).join(', ')} from "users"`;
+const selectUserBy = {
+  id: `${selectPublicColumns} where "id" = ?`,
+  upn_key: `${selectPublicColumns} where "upn_key" = ?`,
+} as const;
+
+/** The `user_other_mails` keys of a user's other mails: lower-cased, once each. */
+function otherMailKeys(addresses: readonly string[]): string[] {
+  return [...new Set(addresses.map((address) => address.toLowerCase()))];
+}
+
 async function replaceOtherMails(trx: Kysely<Database>, userId: string, addresses: readonly string[]): Promise<void> {
   await trx.deleteFrom('user_other_mails').where('user_id', '=', userId).execute();
-  const keys = [...new Set(addresses.map((address) => address.toLowerCase()))];
+  const keys = otherMailKeys(addresses);
   if (keys.length > 0) {
     await trx
       .insertInto('user_other_mails')
@@ -259,7 +361,8 @@ function filterExpression(eb: Eb, filter: UserFilter): Expression<SqlBool> {
     case 'or':
       return eb.or(filter.clauses.map((clause) => filterExpression(eb, clause)));
     case 'not':
-      return eb.not(filterExpression(eb, filter.clause));
+      // A comparison with an unset property is false in OData but NULL (unknown) in SQL, and NOT NULL is NULL.
+      return eb.not(eb.fn.coalesce(filterExpression(eb, filter.clause), sql<SqlBool>`false`));
     case 'eq':
     case 'ne': {
       const column = scalarColumns[filter.property];
@@ -285,8 +388,8 @@ function filterExpression(eb: Eb, filter: UserFilter): Expression<SqlBool> {
       return clauses.length === 0 ? sql<SqlBool>`1 = 0` : eb.or(clauses);
     }
     case 'startsWith': {
-      const column = scalarColumns[filter.property];
-      return startsWith(comparable(eb, column), filter.value);
+      // Case-insensitive on every string column: SQLite's LIKE already is, PostgreSQL's is not.
+      return startsWith(eb.fn('lower', [eb.ref(scalarColumns[filter.property])]), filter.value);
     }
     case 'any': {
       if (filter.property === 'businessPhones') {

@@ -31,6 +31,9 @@ export const graphErrors = {
   invalid_scope: { status: 400, code: 'Request_BadRequest' },
   unsupported_grant_type: { status: 400, code: 'Request_BadRequest' },
   missing_parameter: { status: 400, code: 'Request_BadRequest' },
+  method_already_exists: { status: 400, code: 'Request_BadRequest' },
+  method_prerequisite_missing: { status: 400, code: 'Request_BadRequest' },
+  method_type_immutable: { status: 400, code: 'Request_BadRequest' },
   password_policy_violation: { status: 400, code: 'Request_BadRequest' },
   invalid_configuration: { status: 500, code: 'InternalServerError' },
 } as const satisfies Record<ErrorCode, GraphErrorShape>;

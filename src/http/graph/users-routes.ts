@@ -48,6 +48,18 @@ export async function usersRoutes(app: FastifyInstance, options: UsersRouteOptio
   const { version } = options;
   // Fastify's router has already percent-decoded the segment; decoding again turns `%25` into a URIError (500).
   const userId = (request: FastifyRequest) => (request.params as { id: string }).id;
+  // A script sends the same few `$select` texts again and again: parse each once (invalid ones throw, uncached).
+  const parsedSelects = new Map<string, readonly UserProperty[]>();
+  const parseUserSelect = (text: string | undefined): readonly UserProperty[] | undefined => {
+    if (text === undefined) return undefined;
+    const cached = parsedSelects.get(text);
+    if (cached) return cached;
+    const parsed = parseSelect(text, allUserProperties) as UserProperty[] | undefined;
+    if (parsed === undefined) return undefined;
+    if (parsedSelects.size >= 256) parsedSelects.clear();
+    parsedSelects.set(text, parsed);
+    return parsed;
+  };
 
   app.get('/users', async (request, reply) => {
     const query = request.query as Query;
@@ -63,7 +75,7 @@ export async function usersRoutes(app: FastifyInstance, options: UsersRouteOptio
     const wantsCount = parseCount(countText);
     if (wantsCount && !eventual) throw new DomainError('consistency_level_required', { option: '$count' });
 
-    const select = parseSelect(selectText, allUserProperties) as UserProperty[] | undefined;
+    const select = parseUserSelect(selectText);
     const filter = filterText === undefined ? undefined : parseUserFilter(filterText);
     const search = parseSearch(searchText);
     const orderBy = parseOrderBy(orderText);
@@ -121,7 +133,7 @@ export async function usersRoutes(app: FastifyInstance, options: UsersRouteOptio
     const query = request.query as Query;
     assertKnownOptions(query);
     const selectText = single(query, '$select');
-    const select = parseSelect(selectText, allUserProperties) as UserProperty[] | undefined;
+    const select = parseUserSelect(selectText);
     const user = await options.users().getUser(requestContextOf(request), userId(request));
     const body = {
       '@odata.context': usersContextUrl(baseUrlOf(request, options.publicUrl), version, select, true),

@@ -34,6 +34,9 @@ export const oauthErrors = {
   invalid_scope: { status: 400, error: 'invalid_scope', aadsts: 1002012 },
   unsupported_grant_type: { status: 400, error: 'unsupported_grant_type', aadsts: 70003 },
   missing_parameter: { status: 400, error: 'invalid_request', aadsts: 900144 },
+  method_already_exists: { status: 400, error: 'invalid_request', aadsts: 900144 },
+  method_prerequisite_missing: { status: 400, error: 'invalid_request', aadsts: 900144 },
+  method_type_immutable: { status: 400, error: 'invalid_request', aadsts: 900144 },
   password_policy_violation: { status: 400, error: 'invalid_request', aadsts: 900144 },
   invalid_configuration: { status: 500, error: 'server_error', aadsts: 90033 },
 } as const satisfies Record<ErrorCode, OAuthErrorShape>;

@@ -37,6 +37,7 @@ export interface IssuedToken {
 }
 
 interface VerifiedAccess {
+  readonly token: string;
   readonly principal: Principal;
   readonly issuer: string;
   readonly expiresAt: number;
@@ -44,6 +45,14 @@ interface VerifiedAccess {
 
 /** Verified tokens are cached by their exact text until they expire: RS256 verification is the costliest step per request. */
 const verifiedCacheLimit = 10_000;
+
+/**
+ * The cache's key: the token's last characters (its signature's end). Hashing the whole token (over a kilobyte,
+ * a new string on every request) cost more than the rest of a cache hit; the entry keeps the full text to compare.
+ */
+function verifiedCacheKey(token: string): string {
+  return token.slice(-64);
+}
 
 export class TokenService {
   private readonly verified = new Map<string, VerifiedAccess>();
@@ -120,9 +129,12 @@ export class TokenService {
   verifyAccessToken(token: string, issuerBase: string): Principal {
     const now = this.deps.clock();
     const issuer = this.issuerFor(issuerBase);
-    const cached = this.verified.get(token);
-    if (cached && cached.expiresAt > now.getTime() && cached.issuer === issuer) return cached.principal;
-    if (cached) this.verified.delete(token);
+    const key = verifiedCacheKey(token);
+    const cached = this.verified.get(key);
+    if (cached && cached.token === token && cached.expiresAt > now.getTime() && cached.issuer === issuer) {
+      return cached.principal;
+    }
+    if (cached) this.verified.delete(key);
 
     const tenant = this.deps.tenant();
     let claims: Record<string, unknown>;
@@ -151,7 +163,7 @@ export class TokenService {
       permissions: new Set(roles),
     };
     if (this.verified.size >= verifiedCacheLimit) this.verified.clear();
-    this.verified.set(token, { principal, issuer, expiresAt: Number(claims.exp) * 1000 });
+    this.verified.set(key, { token, principal, issuer, expiresAt: Number(claims.exp) * 1000 });
     return principal;
   }
 }

@@ -1,4 +1,5 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { generateCompliantPassword } from '../../domain/password-policy.js';
 import { directoryRoles } from '../../domain/permissions.js';
 import {
   type ServerKeyName,
@@ -64,7 +65,7 @@ export async function bootstrapTenant(deps: BootstrapDependencies): Promise<Tena
 async function newTenantSetup(deps: BootstrapDependencies): Promise<{ setup: TenantSetup; password: string }> {
   const now = deps.clock().toISOString();
   const key = generateSigningKey();
-  const password = generateInitialPassword();
+  const password = generateCompliantPassword();
   const tenantId = deps.newId();
   const administratorId = deps.newId();
   const upn = `admin@${deps.defaultDomain}`;
@@ -146,17 +147,4 @@ export async function loadTenantContext(store: TenantStore, tenant: TenantRecord
     jwks: keys.map((key) => key.publicJwk),
     serverKeys: { clientSecret, pageToken },
   };
-}
-
-/** 16 characters from all four classes, so it passes the password policy. */
-function generateInitialPassword(): string {
-  const classes = ['ABCDEFGHJKLMNPQRSTUVWXYZ', 'abcdefghijkmnopqrstuvwxyz', '23456789', '!@#$%*-_=+?'];
-  const all = classes.join('');
-  const characters = classes.map((set) => set[randomInt(set.length)] as string);
-  while (characters.length < 16) characters.push(all[randomInt(all.length)] as string);
-  for (let i = characters.length - 1; i > 0; i--) {
-    const j = randomInt(i + 1);
-    [characters[i], characters[j]] = [characters[j] as string, characters[i] as string];
-  }
-  return characters.join('');
 }

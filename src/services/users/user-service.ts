@@ -11,6 +11,7 @@ import {
   userPrincipalNameDomain,
 } from '../../domain/user.js';
 import type { UserFilter, UserListQuery, UserPageCursor, UserSearchTerm } from '../../domain/user-query.js';
+import { findUserOrFail } from './find-user.js';
 
 export interface UserRepository {
   findById(id: string): Promise<DirectoryUser | undefined>;
@@ -41,8 +42,6 @@ export interface UserPage {
   /** Where the next page starts, when there is one. */
   readonly next?: UserPageCursor;
 }
-
-const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Directory user use cases shared by the Graph API, the CLI and (later) the portal. */
 export class UserService {
@@ -155,12 +154,8 @@ export class UserService {
     await this.deps.users.remove(user.id, this.audit(context, 'Delete user', 'Delete', user, []));
   }
 
-  private async findOrFail(idOrUserPrincipalName: string): Promise<DirectoryUser> {
-    const user = guidPattern.test(idOrUserPrincipalName)
-      ? await this.deps.users.findById(idOrUserPrincipalName.toLowerCase())
-      : await this.deps.users.findByUserPrincipalName(idOrUserPrincipalName);
-    if (!user) throw new DomainError('resource_not_found', { resource: idOrUserPrincipalName });
-    return user;
+  private findOrFail(idOrUserPrincipalName: string): Promise<DirectoryUser> {
+    return findUserOrFail(this.deps.users, idOrUserPrincipalName);
   }
 
   private assertVerifiedDomain(upn: string): void {

@@ -1,0 +1,454 @@
+import { type AuditEventDraft, auditInitiator, type RequestContext } from '../../domain/audit.js';
+import {
+  type AuthenticationMethodSet,
+  emailMethodId,
+  evaluateSsprReadiness,
+  type PhoneType,
+  passwordMethodId,
+  phoneMethodIds,
+  phoneTypeOfMethodId,
+  phoneTypes,
+  type SsprReadiness,
+} from '../../domain/authentication-methods.js';
+import {
+  type AuthorizationTarget,
+  authorizeMethodRead,
+  authorizeMethodWrite,
+  authorizePasswordReset,
+  type MethodReadAccess,
+} from '../../domain/authorization.js';
+import { isValidAlternateEmail } from '../../domain/email-address.js';
+import { DomainError } from '../../domain/errors.js';
+import { assertPasswordAllowed, generateCompliantPassword, userNameParts } from '../../domain/password-policy.js';
+import { describePhoneNumberProblem, maskPhoneNumber } from '../../domain/phone-number.js';
+import type { SsprPolicy } from '../../domain/sspr-policy.js';
+import type { DirectoryUser, UserRecordChanges } from '../../domain/user.js';
+import { findUserOrFail, type UserLookup } from '../users/find-user.js';
+import type { PasswordHasher } from '../users/user-service.js';
+
+export interface AuthenticationMethodStore {
+  load(userId: string): Promise<AuthenticationMethodSet>;
+  putPhone(
+    userId: string,
+    type: PhoneType,
+    phoneNumber: string,
+    mode: 'add' | 'update',
+    audit: AuditEventDraft,
+  ): Promise<void>;
+  deletePhone(userId: string, type: PhoneType, audit: AuditEventDraft): Promise<void>;
+  putEmail(userId: string, emailAddress: string, mode: 'add' | 'update', audit: AuditEventDraft): Promise<void>;
+  deleteEmail(userId: string, audit: AuditEventDraft): Promise<void>;
+}
+
+export interface AuthenticationMethodServiceDependencies {
+  readonly users: UserLookup & {
+    update(id: string, changes: UserRecordChanges, audit: AuditEventDraft): Promise<void>;
+  };
+  readonly methods: AuthenticationMethodStore;
+  readonly roles: { rolesOf(userId: string): Promise<string[]> };
+  readonly policy: { current(): Promise<SsprPolicy> };
+  readonly passwords: PasswordHasher;
+  readonly clock: () => Date;
+  readonly newId: () => string;
+}
+
+/** Graph's `phoneAuthenticationMethod`. */
+export interface PhoneMethod {
+  readonly id: string;
+  readonly phoneNumber: string;
+  readonly phoneType: PhoneType;
+  readonly smsSignInState: 'notSupported';
+}
+
+export interface EmailMethod {
+  readonly id: string;
+  readonly emailAddress: string;
+}
+
+export interface PasswordMethod {
+  readonly id: string;
+  readonly password: null;
+  readonly createdDateTime: string | null;
+}
+
+export type AnyMethod =
+  | ({ readonly '@odata.type': '#microsoft.graph.phoneAuthenticationMethod' } & PhoneMethod)
+  | ({ readonly '@odata.type': '#microsoft.graph.emailAuthenticationMethod' } & EmailMethod)
+  | ({ readonly '@odata.type': '#microsoft.graph.passwordAuthenticationMethod' } & PasswordMethod);
+
+export interface PasswordResetResult {
+  readonly operationId: string;
+  /** Only when the server generated the password: shown once to the admin. */
+  readonly newPassword?: string;
+}
+
+/**
+ * The authentication layer of SPEC section 4 (phones, email, password), with Graph's rules: fixed ids,
+ * one method per type, mobile before alternateMobile, the SSPR phone format, and per-role access.
+ * Security questions never leave this service.
+ */
+export class AuthenticationMethodService {
+  constructor(private readonly deps: AuthenticationMethodServiceDependencies) {}
+
+  async listMethods(context: RequestContext, userRef: string): Promise<AnyMethod[]> {
+    const { user, access } = await this.readable(context, userRef);
+    const methods = await this.deps.methods.load(user.id);
+    return [
+      { '@odata.type': '#microsoft.graph.passwordAuthenticationMethod', ...passwordMethodOf(user) },
+      ...phonesOf(methods, access).map((phone) => ({
+        '@odata.type': '#microsoft.graph.phoneAuthenticationMethod' as const,
+        ...phone,
+      })),
+      ...emailsOf(methods).map((email) => ({
+        '@odata.type': '#microsoft.graph.emailAuthenticationMethod' as const,
+        ...email,
+      })),
+    ];
+  }
+
+  async listPhoneMethods(context: RequestContext, userRef: string): Promise<PhoneMethod[]> {
+    const { user, access } = await this.readable(context, userRef);
+    return phonesOf(await this.deps.methods.load(user.id), access);
+  }
+
+  async getPhoneMethod(context: RequestContext, userRef: string, methodId: string): Promise<PhoneMethod> {
+    const phone = (await this.listPhoneMethods(context, userRef)).find(
+      (method) => method.id === methodId.toLowerCase(),
+    );
+    if (!phone) throw new DomainError('resource_not_found', { resource: methodId });
+    return phone;
+  }
+
+  async addPhoneMethod(context: RequestContext, userRef: string, body: unknown): Promise<PhoneMethod> {
+    const { user } = await this.writable(context, userRef, 'add');
+    const { phoneNumber, phoneType } = parsePhoneBody(body, 'add');
+    if (!phoneType) throw new DomainError('property_required', { property: 'phoneType' });
+    const existing = await this.deps.methods.load(user.id);
+    if (existing.phones[phoneType]) throw new DomainError('method_already_exists', { type: phoneType });
+    if (phoneType === 'alternateMobile' && !existing.phones.mobile)
+      throw new DomainError('method_prerequisite_missing');
+    await this.deps.methods.putPhone(
+      user.id,
+      phoneType,
+      phoneNumber,
+      'add',
+      this.audit(context, 'Admin registered security info', 'Add', user, phoneType, null, phoneNumber),
+    );
+    return { id: phoneMethodIds[phoneType], phoneNumber, phoneType, smsSignInState: 'notSupported' };
+  }
+
+  async updatePhoneMethod(context: RequestContext, userRef: string, methodId: string, body: unknown): Promise<void> {
+    const { user } = await this.writable(context, userRef, 'update');
+    const type = phoneTypeOfMethodId(methodId);
+    if (!type) throw new DomainError('resource_not_found', { resource: methodId });
+    const { phoneNumber, phoneType } = parsePhoneBody(body, 'update');
+    if (phoneType !== undefined && phoneType !== type) throw new DomainError('method_type_immutable');
+    const existing = await this.deps.methods.load(user.id);
+    const before = existing.phones[type];
+    if (!before) throw new DomainError('resource_not_found', { resource: methodId });
+    await this.deps.methods.putPhone(
+      user.id,
+      type,
+      phoneNumber,
+      'update',
+      this.audit(context, 'Admin updated security info', 'Update', user, type, before, phoneNumber),
+    );
+  }
+
+  async deletePhoneMethod(context: RequestContext, userRef: string, methodId: string): Promise<void> {
+    const { user } = await this.writable(context, userRef, 'delete');
+    const type = phoneTypeOfMethodId(methodId);
+    if (!type) throw new DomainError('resource_not_found', { resource: methodId });
+    const existing = await this.deps.methods.load(user.id);
+    const before = existing.phones[type];
+    if (!before) throw new DomainError('resource_not_found', { resource: methodId });
+    await this.deps.methods.deletePhone(
+      user.id,
+      type,
+      this.audit(context, 'Admin deleted security info', 'Delete', user, type, before, null),
+    );
+  }
+
+  async listEmailMethods(context: RequestContext, userRef: string): Promise<EmailMethod[]> {
+    const { user } = await this.readable(context, userRef);
+    return emailsOf(await this.deps.methods.load(user.id));
+  }
+
+  async getEmailMethod(context: RequestContext, userRef: string, methodId: string): Promise<EmailMethod> {
+    const email = (await this.listEmailMethods(context, userRef)).find(
+      (method) => method.id === methodId.toLowerCase(),
+    );
+    if (!email) throw new DomainError('resource_not_found', { resource: methodId });
+    return email;
+  }
+
+  async addEmailMethod(context: RequestContext, userRef: string, body: unknown): Promise<EmailMethod> {
+    const { user } = await this.writable(context, userRef, 'add');
+    const emailAddress = parseEmailBody(body);
+    const existing = await this.deps.methods.load(user.id);
+    if (existing.email) throw new DomainError('method_already_exists', { type: 'email' });
+    await this.deps.methods.putEmail(
+      user.id,
+      emailAddress,
+      'add',
+      this.audit(context, 'Admin registered security info', 'Add', user, 'email', null, emailAddress),
+    );
+    return { id: emailMethodId, emailAddress };
+  }
+
+  async updateEmailMethod(context: RequestContext, userRef: string, methodId: string, body: unknown): Promise<void> {
+    const { user } = await this.writable(context, userRef, 'update');
+    if (methodId.toLowerCase() !== emailMethodId) throw new DomainError('resource_not_found', { resource: methodId });
+    const emailAddress = parseEmailBody(body);
+    const before = (await this.deps.methods.load(user.id)).email;
+    if (!before) throw new DomainError('resource_not_found', { resource: methodId });
+    await this.deps.methods.putEmail(
+      user.id,
+      emailAddress,
+      'update',
+      this.audit(context, 'Admin updated security info', 'Update', user, 'email', before, emailAddress),
+    );
+  }
+
+  async deleteEmailMethod(context: RequestContext, userRef: string, methodId: string): Promise<void> {
+    const { user } = await this.writable(context, userRef, 'delete');
+    if (methodId.toLowerCase() !== emailMethodId) throw new DomainError('resource_not_found', { resource: methodId });
+    const before = (await this.deps.methods.load(user.id)).email;
+    if (!before) throw new DomainError('resource_not_found', { resource: methodId });
+    await this.deps.methods.deleteEmail(
+      user.id,
+      this.audit(context, 'Admin deleted security info', 'Delete', user, 'email', before, null),
+    );
+  }
+
+  async listPasswordMethods(context: RequestContext, userRef: string): Promise<PasswordMethod[]> {
+    const { user } = await this.readable(context, userRef);
+    return [passwordMethodOf(user)];
+  }
+
+  /** Admin reset (`POST .../methods/{passwordMethodId}/resetPassword`): the user must change it at next sign-in. */
+  async resetPassword(
+    context: RequestContext,
+    userRef: string,
+    methodId: string,
+    body: unknown,
+  ): Promise<PasswordResetResult> {
+    const user = await findUserOrFail(this.deps.users, userRef);
+    authorizePasswordReset(context.principal, await this.target(user));
+    if (methodId.toLowerCase() !== passwordMethodId)
+      throw new DomainError('resource_not_found', { resource: methodId });
+    const requested = parseResetBody(body);
+    if (user.onPremisesSyncEnabled) {
+      throw new DomainError(
+        'invalid_request',
+        {},
+        'This user is synced from the on-premises directory; password writeback is not configured, so the password was not changed.',
+      );
+    }
+    const newPassword = requested ?? generateCompliantPassword();
+    assertPasswordAllowed(newPassword, userNameParts(user));
+    const now = this.deps.clock().toISOString();
+    await this.deps.users.update(
+      user.id,
+      {
+        passwordHash: await this.deps.passwords.hash(newPassword),
+        passwordChangedAt: now,
+        forceChangePassword: true,
+        updatedAt: now,
+      },
+      {
+        activityDisplayName: 'Reset password (by admin)',
+        category: 'UserManagement',
+        loggedByService: 'Self-service Password Management',
+        operationType: 'Update',
+        result: 'success',
+        resultReason: requested ? 'Password set by the administrator' : 'Password generated by the service',
+        initiatedBy: auditInitiator(context),
+        correlationId: context.correlationId,
+        targetResources: [
+          {
+            id: user.id,
+            displayName: user.displayName,
+            type: 'User',
+            userPrincipalName: user.userPrincipalName,
+            modifiedProperties: [],
+          },
+        ],
+      },
+    );
+    return { operationId: this.deps.newId(), ...(requested ? {} : { newPassword }) };
+  }
+
+  /** Which methods are usable for SSPR right now, and why not (the admin page and the report use it). */
+  async readiness(context: RequestContext, userRef: string): Promise<SsprReadiness> {
+    const { user } = await this.readable(context, userRef);
+    const [methods, roles, policy] = await Promise.all([
+      this.deps.methods.load(user.id),
+      this.deps.roles.rolesOf(user.id),
+      this.deps.policy.current(),
+    ]);
+    return evaluateSsprReadiness({ user, methods, tenantPolicy: policy, isAdministrator: roles.length > 0 });
+  }
+
+  private async target(user: DirectoryUser): Promise<AuthorizationTarget> {
+    return { id: user.id, isAdministrator: (await this.deps.roles.rolesOf(user.id)).length > 0 };
+  }
+
+  private async readable(
+    context: RequestContext,
+    userRef: string,
+  ): Promise<{ user: DirectoryUser; access: MethodReadAccess }> {
+    const user = await findUserOrFail(this.deps.users, userRef);
+    return { user, access: authorizeMethodRead(context.principal, await this.target(user)) };
+  }
+
+  private async writable(
+    context: RequestContext,
+    userRef: string,
+    operation: 'add' | 'update' | 'delete',
+  ): Promise<{ user: DirectoryUser }> {
+    const user = await findUserOrFail(this.deps.users, userRef);
+    authorizeMethodWrite(context.principal, await this.target(user), operation);
+    return { user };
+  }
+
+  private audit(
+    context: RequestContext,
+    activity: string,
+    operationType: AuditEventDraft['operationType'],
+    user: DirectoryUser,
+    method: string,
+    before: string | null,
+    after: string | null,
+  ): AuditEventDraft {
+    return {
+      activityDisplayName: activity,
+      category: 'UserManagement',
+      loggedByService: 'Authentication Methods',
+      operationType,
+      result: 'success',
+      resultReason: '',
+      initiatedBy: auditInitiator(context),
+      correlationId: context.correlationId,
+      targetResources: [
+        {
+          id: user.id,
+          displayName: user.displayName,
+          type: 'User',
+          userPrincipalName: user.userPrincipalName,
+          modifiedProperties: [
+            {
+              displayName: method,
+              oldValue: before === null ? null : JSON.stringify(before),
+              newValue: after === null ? null : JSON.stringify(after),
+            },
+          ],
+        },
+      ],
+    };
+  }
+}
+
+function phonesOf(methods: AuthenticationMethodSet, access: MethodReadAccess): PhoneMethod[] {
+  // Graph lists mobile before alternateMobile before office.
+  return phoneTypes.flatMap((type) => {
+    const number = methods.phones[type];
+    if (!number) return [];
+    return [
+      {
+        id: phoneMethodIds[type],
+        phoneNumber: access === 'masked' ? maskPhoneNumber(number) : number,
+        phoneType: type,
+        smsSignInState: 'notSupported' as const,
+      },
+    ];
+  });
+}
+
+function emailsOf(methods: AuthenticationMethodSet): EmailMethod[] {
+  return methods.email ? [{ id: emailMethodId, emailAddress: methods.email }] : [];
+}
+
+function passwordMethodOf(user: DirectoryUser): PasswordMethod {
+  return { id: passwordMethodId, password: null, createdDateTime: user.createdDateTime };
+}
+
+function asObject(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new DomainError('invalid_request', {}, 'The request body must be a JSON object.');
+  }
+  return body as Record<string, unknown>;
+}
+
+function parsePhoneBody(body: unknown, mode: 'add' | 'update'): { phoneNumber: string; phoneType?: PhoneType } {
+  const { phoneNumber, phoneType, id, smsSignInState, '@odata.type': _type, ...rest } = asObject(body);
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined)
+    throw new DomainError(
+      'unknown_property',
+      { property: unknown },
+      `Property '${unknown}' does not exist on type 'microsoft.graph.phoneAuthenticationMethod'.`,
+    );
+  if (id !== undefined) throw new DomainError('read_only_property', { property: 'id' });
+  if (smsSignInState !== undefined) throw new DomainError('read_only_property', { property: 'smsSignInState' });
+  if (phoneNumber === undefined) throw new DomainError('property_required', { property: 'phoneNumber' });
+  if (typeof phoneNumber !== 'string') throw new DomainError('invalid_property_value', { property: 'phoneNumber' });
+  const problem = describePhoneNumberProblem(phoneNumber);
+  if (problem)
+    throw new DomainError(
+      'invalid_property_value',
+      { property: 'phoneNumber' },
+      `Invalid value specified for property 'phoneNumber': ${problem.message}`,
+    );
+  if (phoneType === undefined) return { phoneNumber };
+  if (typeof phoneType !== 'string' || !(phoneTypes as readonly string[]).includes(phoneType)) {
+    throw new DomainError(
+      'invalid_property_value',
+      { property: 'phoneType' },
+      "Invalid value specified for property 'phoneType': expected 'mobile', 'alternateMobile' or 'office'.",
+    );
+  }
+  if (mode === 'add' || phoneType) return { phoneNumber, phoneType: phoneType as PhoneType };
+  return { phoneNumber };
+}
+
+function parseEmailBody(body: unknown): string {
+  const { emailAddress, id, '@odata.type': _type, ...rest } = asObject(body);
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined)
+    throw new DomainError(
+      'unknown_property',
+      { property: unknown },
+      `Property '${unknown}' does not exist on type 'microsoft.graph.emailAuthenticationMethod'.`,
+    );
+  if (id !== undefined) throw new DomainError('read_only_property', { property: 'id' });
+  if (emailAddress === undefined) throw new DomainError('property_required', { property: 'emailAddress' });
+  if (typeof emailAddress !== 'string' || !isValidAlternateEmail(emailAddress)) {
+    throw new DomainError(
+      'invalid_property_value',
+      { property: 'emailAddress' },
+      "Invalid value specified for property 'emailAddress'.",
+    );
+  }
+  return emailAddress;
+}
+
+function parseResetBody(body: unknown): string | undefined {
+  if (body === undefined || body === null) return undefined;
+  const { newPassword, ...rest } = asObject(body);
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined)
+    throw new DomainError(
+      'unknown_property',
+      { property: unknown },
+      `Property '${unknown}' is not a parameter of resetPassword.`,
+    );
+  if (newPassword === undefined || newPassword === null) return undefined;
+  if (typeof newPassword !== 'string')
+    throw new DomainError(
+      'invalid_property_value',
+      { property: 'newPassword' },
+      "Invalid value specified for property 'newPassword'.",
+    );
+  return newPassword;
+}
