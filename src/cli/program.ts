@@ -1,82 +1,27 @@
 import { readFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import pino from 'pino';
-import { type Config, loadConfig, redactedConfig } from '../config.js';
+import { Command, InvalidArgumentError } from 'commander';
+import { redactedConfig } from '../config.js';
 import { writeDevelopmentCertificates } from '../connectors/tls/dev-certificate.js';
-import { type Container, createContainer } from '../container.js';
-import type { RequestContext } from '../domain/audit.js';
+import { createContainer } from '../container.js';
 import { DomainError } from '../domain/errors.js';
 import { generateCompliantPassword } from '../domain/password-policy.js';
 import { allUserProperties, defaultUserProperties, parseUserChanges, type UserProperty } from '../domain/user.js';
 import { defaultPageSize, maxPageSize, type UserListQuery } from '../domain/user-query.js';
 import { parseSelect, parseUserFilter } from '../http/graph/odata/index.js';
 import { buildServer } from '../http/server.js';
-import { formatOutput, type OutputFormat } from './output.js';
+import {
+  type CliIo,
+  configFrom,
+  list,
+  operatorContext,
+  outputOption,
+  withContainer,
+  withStoreOptions,
+} from './command-context.js';
+import { formatOutput } from './output.js';
 
-export interface CliIo {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-  readonly env: NodeJS.ProcessEnv;
-}
-
-interface StoreFlags {
-  config?: string;
-  dataDir?: string;
-  databaseUrl?: string;
-}
-
-const outputOption = (choices: OutputFormat[], fallback: OutputFormat) =>
-  new Option('-o, --output <format>', 'output format').choices(choices).default(fallback);
-
-/** Every command that touches the store takes the same three options. */
-function withStoreOptions(command: Command): Command {
-  return command
-    .option('--config <file>', 'JSON config file (env SSPR_CONFIG)')
-    .option('--data-dir <dir>', 'data folder (env SSPR_DATA_DIR, default ./data)')
-    .option('--database-url <url>', 'sqlite:PATH or postgres://... (env SSPR_DATABASE_URL)');
-}
-
-function configFrom(flags: StoreFlags & Partial<Record<keyof Config, unknown>>, io: CliIo): Config {
-  const { config: configFile, ...rest } = flags;
-  const known: Partial<Record<keyof Config, unknown>> = {
-    dataDir: rest.dataDir,
-    databaseUrl: rest.databaseUrl,
-    host: rest.host,
-    port: rest.port,
-    tlsCert: rest.tlsCert,
-    tlsKey: rest.tlsKey,
-    logLevel: rest.logLevel,
-  };
-  return loadConfig({ configFile, env: io.env, flags: known });
-}
-
-/** The CLI acts as the local operator: full rights, audited under the OS user name. */
-function operatorContext(): RequestContext {
-  return {
-    principal: { kind: 'operator', name: os.userInfo().username },
-    correlationId: crypto.randomUUID(),
-    ipAddress: null,
-  };
-}
-
-async function withContainer<T>(flags: StoreFlags, io: CliIo, run: (container: Container) => Promise<T>): Promise<T> {
-  const config = configFrom(flags, io);
-  // Logs go to stderr so stdout stays the answer; at info only the first start speaks (naming the password file).
-  const container = await createContainer(config, { logger: pino({ level: config.logLevel }, pino.destination(2)) });
-  try {
-    return await run(container);
-  } finally {
-    await container.close();
-  }
-}
-
-const list = (value: string) =>
-  value
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0);
+export type { CliIo } from './command-context.js';
 
 function positiveInteger(value: string): number {
   const parsed = Number(value);
