@@ -19,6 +19,8 @@ import {
   withContainer,
   withStoreOptions,
 } from './command-context.js';
+import { registerPolicyCommands } from './commands/policy.js';
+import { registerRoleCommands } from './commands/roles.js';
 import { formatOutput } from './output.js';
 
 export type { CliIo } from './command-context.js';
@@ -259,5 +261,7 @@ export function buildProgram(io: CliIo): Command {
       });
     });
 
+  registerPolicyCommands(program, io);
+  registerRoleCommands(program, io);
   return program;
 }

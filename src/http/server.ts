@@ -2,8 +2,11 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Container } from '../container.js';
 import { DomainError, formatErrorMessage } from '../domain/errors.js';
+import { policyRoutes } from './admin-api/policy-routes.js';
+import { auditRoutes } from './graph/audit-routes.js';
 import { authenticationMethodsRoutes } from './graph/authentication-methods-routes.js';
 import { graphErrorBody, graphErrors } from './graph/graph-errors.js';
+import { reportRoutes } from './graph/report-routes.js';
 import { usersRoutes } from './graph/users-routes.js';
 import { identityRoutes } from './identity/identity-routes.js';
 import { oauthErrorBody, oauthErrors } from './identity/oauth-errors.js';
@@ -80,10 +83,30 @@ export async function buildServer(container: Container, options: ServerOptions =
           methods: () => container.authenticationMethods,
           publicUrl: config.publicUrl,
         });
+        const pageTokenKey = container.tenant.serverKeys.pageToken;
+        await graph.register(auditRoutes, {
+          version,
+          audit: () => container.auditLog,
+          pageTokenKey,
+          publicUrl: config.publicUrl,
+        });
+        await graph.register(reportRoutes, {
+          version,
+          reports: () => container.reports,
+          pageTokenKey,
+          publicUrl: config.publicUrl,
+        });
       },
       { prefix: `/${version}` },
     );
   }
+  await app.register(
+    async (admin) => {
+      admin.addHook('onRequest', authenticate);
+      await admin.register(policyRoutes, { policies: () => container.policies });
+    },
+    { prefix: '/api/admin/v1' },
+  );
   await app.register(identityRoutes, {
     tokens: () => container.tokens,
     tenant: container.tenant,

@@ -1,0 +1,44 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The environment without any SSPR_* variable of the machine running the tests. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('SSPR_')));
+  return { ...env, ...extra };
+}
+
+/** Runs `sspr ARGS` as its own process, the way an operator would. */
+export function sspr(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/main.ts', ...args],
+      { cwd: root, env: cleanEnv(env), timeout: 60_000 },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') reject(error);
+        else resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** A failed command: a non-zero exit code and exactly one line on stderr. */
+export function expectOneLineError(run: Run, message: string | RegExp): void {
+  expect(run.code, run.stderr).not.toBe(0);
+  expect(run.stdout).toBe('');
+  const lines = run.stderr.split('\n');
+  expect(lines, run.stderr).toHaveLength(2);
+  expect(lines[1]).toBe('');
+  expect(lines[0]).toMatch(/^sspr: error: /);
+  if (typeof message === 'string') expect(lines[0]).toContain(message);
+  else expect(lines[0]).toMatch(message);
+}
