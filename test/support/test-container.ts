@@ -10,6 +10,9 @@ import { buildServer } from '../../src/http/server.js';
 import type { TestDatabase } from './databases.js';
 import { createSqliteDatabase } from './databases.js';
 
+/** Hash formats, stored-secret column names and security question material. */
+const forbiddenInResponses = /\$argon2|password_?hash|secret_?hash|answer_?hash|"questionId"|"answer"|client_?secret"?\s*:/i;
+
 export interface TestServer {
   readonly container: Container;
   readonly app: FastifyInstance;
@@ -39,6 +42,12 @@ export async function createTestServer(
     ...(options.clock && { clock: options.clock }),
   });
   const app = await buildServer(container);
+  const leaks: string[] = [];
+  // Every response of every HTTP test passes this check: no hash or secret material ever leaves the server.
+  app.addHook('onSend', async (request, _reply, payload) => {
+    if (typeof payload === 'string' && forbiddenInResponses.test(payload)) leaks.push(`${request.method} ${request.url}: ${payload.slice(0, 200)}`);
+    return payload;
+  });
   await app.ready();
   return {
     container,
@@ -66,6 +75,7 @@ export async function createTestServer(
     },
     async close() {
       await app.close();
+      if (leaks.length > 0) throw new Error(`responses leaked secret material:\n${leaks.join('\n')}`);
       await database.dispose();
       rmSync(dataDir, { recursive: true, force: true });
     },
