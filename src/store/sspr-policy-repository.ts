@@ -43,4 +43,44 @@ export class SqlSsprPolicyRepository {
       changedBy: row.changed_by,
     }));
   }
+
+  async customQuestions(): Promise<{ id: string; text: string; createdDateTime: string }[]> {
+    const rows = await this.db
+      .selectFrom('custom_security_questions')
+      .selectAll()
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map((row) => ({ id: row.id, text: row.text, createdDateTime: row.created_at }));
+  }
+
+  /** `false` when the limit is reached; checked inside the transaction so two admins cannot both pass it. */
+  async addCustomQuestion(
+    question: { id: string; text: string },
+    limit: number,
+    audit: AuditEventDraft,
+  ): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .selectFrom('custom_security_questions')
+        .select((eb) => eb.fn.countAll<number | string>().as('count'))
+        .executeTakeFirstOrThrow();
+      if (Number(row.count) >= limit) return false;
+      await trx
+        .insertInto('custom_security_questions')
+        .values({ id: question.id, text: question.text, created_at: new Date().toISOString() })
+        .execute();
+      await insertAuditEvent(trx, audit);
+      return true;
+    });
+  }
+
+  async removeCustomQuestion(id: string, audit: AuditEventDraft): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx.deleteFrom('custom_security_questions').where('id', '=', id).executeTakeFirst();
+      if (result.numDeletedRows === 0n) return false;
+      await insertAuditEvent(trx, audit);
+      return true;
+    });
+  }
 }

@@ -18,4 +18,15 @@ export async function policyRoutes(
   app.get('/passwordResetPolicy/history', async (request) => ({
     value: await options.policies().history(requestContextOf(request)),
   }));
+  app.get('/securityQuestions', async (request) => ({
+    value: await options.policies().securityQuestions(requestContextOf(request)),
+  }));
+  app.post('/securityQuestions', async (request, reply) => {
+    const body = (request.body ?? {}) as { text?: unknown };
+    return reply.code(201).send(await options.policies().addCustomQuestion(requestContextOf(request), body.text));
+  });
+  app.delete('/securityQuestions/:id', async (request, reply) => {
+    await options.policies().removeCustomQuestion(requestContextOf(request), (request.params as { id: string }).id);
+    return reply.code(204).send();
+  });
 }

@@ -1,10 +1,25 @@
+import { randomUUID } from 'node:crypto';
 import { type AuditEventDraft, auditInitiator, type RequestContext } from '../../domain/audit.js';
 import { DomainError } from '../../domain/errors.js';
 import { directoryRoles, hasPermission, holdsAnyRole, type Principal } from '../../domain/permissions.js';
+import {
+  maxCustomSecurityQuestions,
+  predefinedSecurityQuestions,
+  validateCustomQuestionText,
+} from '../../domain/security-questions.js';
 import { changeSsprPolicy, type PolicyVersion, type SsprPolicy } from '../../domain/sspr-policy.js';
+
+export interface SecurityQuestion {
+  readonly id: string;
+  readonly text: string;
+  readonly custom: boolean;
+}
 
 export interface PolicyStore {
   current(): Promise<SsprPolicy>;
+  customQuestions(): Promise<{ id: string; text: string; createdDateTime: string }[]>;
+  addCustomQuestion(question: { id: string; text: string }, limit: number, audit: AuditEventDraft): Promise<boolean>;
+  removeCustomQuestion(id: string, audit: AuditEventDraft): Promise<boolean>;
   save(policy: SsprPolicy, changedBy: string, audit: AuditEventDraft): Promise<void>;
   history(limit?: number): Promise<PolicyVersion[]>;
 }
@@ -34,7 +49,7 @@ function canWrite(principal: Principal): boolean {
 
 /** The tenant's password reset policy (no Graph API exists; this is OpenSSPR's admin endpoint and CLI). */
 export class SsprPolicyService {
-  constructor(private readonly deps: { readonly policies: PolicyStore }) {}
+  constructor(private readonly deps: { readonly policies: PolicyStore; readonly newId?: () => string }) {}
 
   async get(context: RequestContext): Promise<SsprPolicy> {
     if (!canRead(context.principal)) throw new DomainError('permission_denied');
@@ -74,5 +89,70 @@ export class SsprPolicyService {
       ],
     });
     return after;
+  }
+
+  /** The 35 predefined questions and the tenant's custom ones (texts only: answers never leave the store). */
+  async securityQuestions(context: RequestContext): Promise<SecurityQuestion[]> {
+    if (!canRead(context.principal)) throw new DomainError('permission_denied');
+    const custom = await this.deps.policies.customQuestions();
+    return [
+      ...Object.entries(predefinedSecurityQuestions).map(([id, text]) => ({ id, text, custom: false })),
+      ...custom.map((question) => ({ id: question.id, text: question.text, custom: true })),
+    ];
+  }
+
+  async addCustomQuestion(context: RequestContext, text: unknown): Promise<SecurityQuestion> {
+    if (!canWrite(context.principal)) throw new DomainError('permission_denied');
+    if (typeof text !== 'string') throw new DomainError('property_required', { property: 'text' });
+    const question = { id: (this.deps.newId ?? randomUUID)(), text: validateCustomQuestionText(text) };
+    const added = await this.deps.policies.addCustomQuestion(
+      question,
+      maxCustomSecurityQuestions,
+      this.questionAudit(context, 'Add custom security question', 'Add', question),
+    );
+    if (!added)
+      throw new DomainError(
+        'invalid_request',
+        {},
+        `A tenant can have at most ${maxCustomSecurityQuestions} custom security questions.`,
+      );
+    return { ...question, custom: true };
+  }
+
+  async removeCustomQuestion(context: RequestContext, id: string): Promise<void> {
+    if (!canWrite(context.principal)) throw new DomainError('permission_denied');
+    const removed = await this.deps.policies.removeCustomQuestion(
+      id,
+      this.questionAudit(context, 'Delete custom security question', 'Delete', { id, text: '' }),
+    );
+    if (!removed) throw new DomainError('resource_not_found', { resource: id });
+  }
+
+  private questionAudit(
+    context: RequestContext,
+    activity: string,
+    operationType: AuditEventDraft['operationType'],
+    question: { id: string; text: string },
+  ): AuditEventDraft {
+    return {
+      activityDisplayName: activity,
+      category: 'Policy',
+      loggedByService: 'Self-service Password Management',
+      operationType,
+      result: 'success',
+      resultReason: '',
+      initiatedBy: auditInitiator(context),
+      correlationId: context.correlationId,
+      targetResources: [
+        {
+          id: question.id,
+          displayName: 'Custom security question',
+          type: 'Policy',
+          modifiedProperties: question.text
+            ? [{ displayName: 'text', oldValue: null, newValue: JSON.stringify(question.text) }]
+            : [],
+        },
+      ],
+    };
   }
 }

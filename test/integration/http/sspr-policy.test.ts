@@ -83,3 +83,42 @@ describe('password reset policy admin API', () => {
     expect((await server.app.inject({ method: 'GET', url: '/api/admin/v1/passwordResetPolicy' })).statusCode).toBe(401);
   });
 });
+
+describe('security questions admin API', () => {
+  let server: TestServer;
+  let admin: string;
+  let reader: string;
+  beforeAll(async () => {
+    server = await createTestServer();
+    [admin, reader] = await Promise.all([
+      server.tokenFor(['Policy.ReadWrite.AuthenticationMethod']),
+      server.tokenFor(['Directory.Read.All']),
+    ]);
+  });
+  afterAll(async () => server.close());
+
+  const questions = (method: 'GET' | 'POST' | 'DELETE', token: string, path = '', payload?: Record<string, unknown>) =>
+    server.app.inject({
+      method,
+      url: `/api/admin/v1/securityQuestions${path}`,
+      headers: { authorization: `Bearer ${token}` },
+      ...(payload ? { payload } : {}),
+    });
+
+  it('lists the 35 predefined questions and manages up to 20 custom ones', async () => {
+    expect((await questions('GET', reader)).json().value).toHaveLength(35);
+    const added = await questions('POST', admin, '', { text: 'What was the name of our first office dog?' });
+    expect(added.statusCode).toBe(201);
+    expect(added.json()).toMatchObject({ custom: true, text: 'What was the name of our first office dog?' });
+    expect((await questions('GET', reader)).json().value).toHaveLength(36);
+    expect((await questions('POST', admin, '', { text: 'ab' })).statusCode).toBe(400);
+    expect((await questions('POST', reader, '', { text: 'A reader cannot add this?' })).statusCode).toBe(403);
+    for (let i = 1; i < 20; i++)
+      expect((await questions('POST', admin, '', { text: `Custom question number ${i}?` })).statusCode).toBe(201);
+    const over = await questions('POST', admin, '', { text: 'One too many?' });
+    expect(over.statusCode).toBe(400);
+    expect(over.json().error.message).toContain('at most 20');
+    expect((await questions('DELETE', admin, `/${added.json().id}`)).statusCode).toBe(204);
+    expect((await questions('DELETE', admin, `/${added.json().id}`)).statusCode).toBe(404);
+  });
+});
