@@ -11,7 +11,8 @@ import type { TestDatabase } from './databases.js';
 import { createSqliteDatabase } from './databases.js';
 
 /** Hash formats, stored-secret column names and security question material. */
-const forbiddenInResponses = /\$argon2|password_?hash|secret_?hash|answer_?hash|"questionId"|"answer"|client_?secret"?\s*:/i;
+const forbiddenInResponses =
+  /\$argon2|password_?hash|secret_?hash|answer_?hash|"questionId"|"answer"|client_?secret"?\s*:/i;
 
 export interface TestServer {
   readonly container: Container;
@@ -45,7 +46,8 @@ export async function createTestServer(
   const leaks: string[] = [];
   // Every response of every HTTP test passes this check: no hash or secret material ever leaves the server.
   app.addHook('onSend', async (request, _reply, payload) => {
-    if (typeof payload === 'string' && forbiddenInResponses.test(payload)) leaks.push(`${request.method} ${request.url}: ${payload.slice(0, 200)}`);
+    if (typeof payload === 'string' && forbiddenInResponses.test(payload))
+      leaks.push(`${request.method} ${request.url}: ${payload.slice(0, 200)}`);
     return payload;
   });
   await app.ready();
