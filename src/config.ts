@@ -39,6 +39,8 @@ export const configSchema = z
     /** Key that encrypts server keys at rest (base64, 32 bytes). Default: a key file in the data folder. */
     masterKey: z.string().min(1).optional(),
     accessTokenLifetimeSeconds: integer(300, 86_400).default(3599),
+    /** Audit events older than this many days are deleted at `serve` start and then daily. */
+    auditRetentionDays: integer(1, 3650).default(30),
   })
   .strict();
 

@@ -4,16 +4,21 @@ import { type Config, resolveDatabaseUrl } from './config.js';
 import { Argon2PasswordHasher } from './connectors/crypto/argon2-password-hasher.js';
 import { decodeMasterKey, initialPasswordFile, loadOrCreateMasterKey } from './connectors/files/private-files.js';
 import { AppService } from './services/apps/app-service.js';
+import { AuditService } from './services/audit/audit-service.js';
 import { AuthenticationMethodService } from './services/authentication/authentication-method-service.js';
+import { DeviceCodeService } from './services/identity/device-code-service.js';
 import { TokenService } from './services/identity/token-service.js';
 import { SsprPolicyService } from './services/policy/sspr-policy-service.js';
+import { RegistrationReportService } from './services/reports/registration-report-service.js';
 import { RoleService } from './services/roles/role-service.js';
 import { bootstrapTenant } from './services/tenant/bootstrap-service.js';
 import type { TenantContext } from './services/tenant/tenant-context.js';
 import { UserService } from './services/users/user-service.js';
 import { SqlAppRepository } from './store/app-repository.js';
+import { SqlAuditLogRepository } from './store/audit-log-repository.js';
 import { SqlAuthenticationMethodRepository } from './store/authentication-method-repository.js';
 import { migrateToLatest, openDatabase, type StoreDatabase } from './store/database.js';
+import { SqlDeviceCodeRepository } from './store/device-code-repository.js';
 import { SqlDirectoryRoleRepository } from './store/directory-role-repository.js';
 import { SecretBox } from './store/secret-box.js';
 import { SqlSsprPolicyRepository } from './store/sspr-policy-repository.js';
@@ -29,10 +34,15 @@ export interface Container {
   readonly users: UserService;
   readonly apps: AppService;
   readonly tokens: TokenService;
+  readonly deviceCodes: DeviceCodeService;
   readonly authenticationMethods: AuthenticationMethodService;
   readonly policies: SsprPolicyService;
   readonly roles: RoleService;
+  readonly auditLog: AuditService;
+  readonly reports: RegistrationReportService;
   readonly clock: () => Date;
+  /** Prunes the audit log now and then daily (`serve`); stopped by the returned function or `close()`. */
+  startAuditRetention(): () => void;
   close(): Promise<void>;
 }
 
@@ -99,6 +109,20 @@ export async function createContainer(config: Config, overrides: ContainerOverri
           accessTokenLifetimeSeconds: config.accessTokenLifetimeSeconds,
         }),
     );
+    const deviceCodes = lazy(
+      () =>
+        new DeviceCodeService({
+          tenant: () => tenant,
+          apps: appRepository(),
+          users: userRepository(),
+          roles: roleRepository(),
+          store: new SqlDeviceCodeRepository(database.db),
+          passwords,
+          tokens: tokens(),
+          clock,
+          newId,
+        }),
+    );
     const authenticationMethods = lazy(
       () =>
         new AuthenticationMethodService({
@@ -113,6 +137,31 @@ export async function createContainer(config: Config, overrides: ContainerOverri
     );
     const policies = lazy(() => new SsprPolicyService({ policies: policyRepository() }));
     const roles = lazy(() => new RoleService({ roles: roleRepository(), users: userRepository() }));
+    const auditLog = lazy(
+      () =>
+        new AuditService({
+          events: new SqlAuditLogRepository(database.db),
+          clock,
+          retentionDays: config.auditRetentionDays,
+        }),
+    );
+    const reports = lazy(
+      () =>
+        new RegistrationReportService({
+          users: userRepository(),
+          methods: new SqlAuthenticationMethodRepository(database.db),
+          roles: roleRepository(),
+          policy: policyRepository(),
+        }),
+    );
+    let retentionTimer: NodeJS.Timeout | undefined;
+    const pruneAuditLog = () =>
+      auditLog()
+        .prune()
+        .then(
+          (result) => (result.deleted > 0 ? logger.info(result, 'audit log pruned') : undefined),
+          (error: unknown) => logger.error({ err: error }, 'audit log prune failed'),
+        );
     return {
       config,
       logger,
@@ -128,6 +177,9 @@ export async function createContainer(config: Config, overrides: ContainerOverri
       get tokens() {
         return tokens();
       },
+      get deviceCodes() {
+        return deviceCodes();
+      },
       get authenticationMethods() {
         return authenticationMethods();
       },
@@ -137,7 +189,27 @@ export async function createContainer(config: Config, overrides: ContainerOverri
       get roles() {
         return roles();
       },
-      close: () => database.close(),
+      get auditLog() {
+        return auditLog();
+      },
+      get reports() {
+        return reports();
+      },
+      startAuditRetention() {
+        const stop = () => {
+          clearInterval(retentionTimer);
+          retentionTimer = undefined;
+        };
+        if (retentionTimer) return stop;
+        void pruneAuditLog();
+        retentionTimer = setInterval(() => void pruneAuditLog(), 24 * 60 * 60 * 1000).unref();
+        return stop;
+      },
+      close: () => {
+        clearInterval(retentionTimer);
+        retentionTimer = undefined;
+        return database.close();
+      },
     };
   } catch (error) {
     if (!overrides.database) await database.close();

@@ -19,7 +19,9 @@ import {
   withContainer,
   withStoreOptions,
 } from './command-context.js';
+import { registerAuditCommands } from './commands/audit.js';
 import { registerPolicyCommands } from './commands/policy.js';
+import { registerReportCommands } from './commands/report.js';
 import { registerRoleCommands } from './commands/roles.js';
 import { formatOutput } from './output.js';
 
@@ -57,6 +59,7 @@ export function buildProgram(io: CliIo): Command {
         throw new DomainError('invalid_configuration', { detail: '--tls-cert and --tls-key go together' });
       }
       const container = await createContainer(config);
+      container.startAuditRetention();
       const https =
         config.tlsCert && config.tlsKey
           ? { cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) }
@@ -263,5 +266,7 @@ export function buildProgram(io: CliIo): Command {
 
   registerPolicyCommands(program, io);
   registerRoleCommands(program, io);
+  registerAuditCommands(program, io);
+  registerReportCommands(program, io);
   return program;
 }

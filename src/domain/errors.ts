@@ -40,6 +40,11 @@ export const errorCatalog = {
   password_policy_violation:
     'The specified password does not comply with password complexity requirements. Please provide a different password.',
   invalid_configuration: 'Invalid configuration: {detail}',
+  authorization_pending: 'OAuth 2.0 device flow error. Authorization is pending. Continue polling.',
+  slow_down: 'OAuth 2.0 device flow error. The client is polling too often; wait the interval between requests.',
+  device_code_expired: 'The device code has expired. Start the sign-in again.',
+  authorization_declined: 'The end user denied the authorization request.',
+  invalid_grant: 'The provided value for the input parameter {parameter} is not valid or has already been used.',
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalog;

@@ -3,8 +3,10 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { Container } from '../container.js';
 import { DomainError, formatErrorMessage } from '../domain/errors.js';
 import { policyRoutes } from './admin-api/policy-routes.js';
+import { auditRoutes } from './graph/audit-routes.js';
 import { authenticationMethodsRoutes } from './graph/authentication-methods-routes.js';
 import { graphErrorBody, graphErrors } from './graph/graph-errors.js';
+import { reportRoutes } from './graph/report-routes.js';
 import { usersRoutes } from './graph/users-routes.js';
 import { identityRoutes } from './identity/identity-routes.js';
 import { oauthErrorBody, oauthErrors } from './identity/oauth-errors.js';
@@ -81,6 +83,19 @@ export async function buildServer(container: Container, options: ServerOptions =
           methods: () => container.authenticationMethods,
           publicUrl: config.publicUrl,
         });
+        const pageTokenKey = container.tenant.serverKeys.pageToken;
+        await graph.register(auditRoutes, {
+          version,
+          audit: () => container.auditLog,
+          pageTokenKey,
+          publicUrl: config.publicUrl,
+        });
+        await graph.register(reportRoutes, {
+          version,
+          reports: () => container.reports,
+          pageTokenKey,
+          publicUrl: config.publicUrl,
+        });
       },
       { prefix: `/${version}` },
     );
@@ -94,6 +109,7 @@ export async function buildServer(container: Container, options: ServerOptions =
   );
   await app.register(identityRoutes, {
     tokens: () => container.tokens,
+    deviceCodes: () => container.deviceCodes,
     tenant: container.tenant,
     publicUrl: config.publicUrl,
   });

@@ -19,6 +19,35 @@ export interface Database {
   security_question_answers: SecurityQuestionAnswerTable;
   custom_security_questions: CustomSecurityQuestionTable;
   sspr_policy_versions: SsprPolicyVersionTable;
+  device_codes: DeviceCodeTable;
+  refresh_tokens: RefreshTokenTable;
+}
+
+/** A device authorization flow (RFC 8628); codes only as HMAC-SHA-256. */
+export interface DeviceCodeTable {
+  id: string;
+  device_code_hash: string;
+  user_code_hash: string;
+  client_id: string;
+  scopes: string;
+  /** pending, approved, denied or redeemed. */
+  status: string;
+  user_id: string | null;
+  created_at: string;
+  expires_at: string;
+  last_polled_at: string | null;
+  decided_at: string | null;
+}
+
+/** A delegated refresh token, single use; only its HMAC-SHA-256 is kept. */
+export interface RefreshTokenTable {
+  token_hash: string;
+  user_id: string;
+  client_id: string;
+  scopes: string;
+  created_at: string;
+  expires_at: string;
+  consumed_at: string | null;
 }
 
 export interface AuthenticationPhoneMethodTable {

@@ -36,6 +36,11 @@ export const graphErrors = {
   method_type_immutable: { status: 400, code: 'Request_BadRequest' },
   password_policy_violation: { status: 400, code: 'Request_BadRequest' },
   invalid_configuration: { status: 500, code: 'InternalServerError' },
+  authorization_pending: { status: 400, code: 'Request_BadRequest' },
+  slow_down: { status: 400, code: 'Request_BadRequest' },
+  device_code_expired: { status: 400, code: 'Request_BadRequest' },
+  authorization_declined: { status: 403, code: 'Authorization_RequestDenied' },
+  invalid_grant: { status: 400, code: 'Request_BadRequest' },
 } as const satisfies Record<ErrorCode, GraphErrorShape>;
 
 /** Graph's error body. `date` has no fractional seconds, as Graph writes it. */

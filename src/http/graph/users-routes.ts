@@ -163,9 +163,16 @@ export async function usersRoutes(app: FastifyInstance, options: UsersRouteOptio
     return reply.code(204).send();
   });
 
-  app.get('/me', async () => {
-    // Application tokens have no signed-in user (delegated sign-in arrives with the device code flow).
-    throw new DomainError('invalid_request', {}, '/me request is only valid with delegated authentication flow.');
+  // The signed-in user of a delegated token (device code flow); application tokens have none.
+  app.get('/me', async (request, reply) => {
+    const query = request.query as Query;
+    assertKnownOptions(query);
+    const select = parseUserSelect(single(query, '$select'));
+    const user = await options.users().getSignedInUser(requestContextOf(request));
+    return reply.send({
+      '@odata.context': usersContextUrl(baseUrlOf(request, options.publicUrl), version, select, true),
+      ...selectUserProperties(user, select ?? defaultPropertiesFor(version)),
+    });
   });
 }
 

@@ -1,16 +1,22 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DomainError } from '../../domain/errors.js';
+import type { DeviceCodeService } from '../../services/identity/device-code-service.js';
 import type { TokenService } from '../../services/identity/token-service.js';
 import type { TenantContext } from '../../services/tenant/tenant-context.js';
 import { baseUrlOf } from '../request-context.js';
+import { deviceLoginRoutes } from './device-login-page.js';
 
 export interface IdentityRouteOptions {
   readonly tokens: () => TokenService;
+  readonly deviceCodes: () => DeviceCodeService;
   readonly tenant: TenantContext;
   readonly publicUrl: string | undefined;
 }
 
 type Form = Record<string, string | undefined>;
+
+/** RFC 8628's grant type; Entra (and so MSAL, which sends it) also accepts the short `device_code`. */
+const deviceCodeGrant = 'urn:ietf:params:oauth:grant-type:device_code';
 
 /**
  * The identity platform endpoints MSAL needs: token, OpenID configuration, JWKS and instance discovery.
@@ -37,6 +43,21 @@ export async function identityRoutes(app: FastifyInstance, options: IdentityRout
     const basic = basicCredentials(request);
     const grantType = form.grant_type;
     if (!grantType) throw new DomainError('missing_parameter', { parameter: 'grant_type' });
+    const isDeviceCode = grantType === deviceCodeGrant || grantType === 'device_code';
+    if (isDeviceCode || grantType === 'refresh_token') {
+      const common = {
+        tenant: segment,
+        clientId: basic?.clientId ?? form.client_id,
+        issuerBase: baseUrlOf(request, options.publicUrl),
+        clientInfo: form.client_info === '1',
+      };
+      const issued = isDeviceCode
+        ? await options.deviceCodes().redeemDeviceCode({ ...common, deviceCode: form.device_code })
+        : await options
+            .deviceCodes()
+            .redeemRefreshToken({ ...common, refreshToken: form.refresh_token, scope: form.scope });
+      return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(issued);
+    }
     if (grantType !== 'client_credentials') throw new DomainError('unsupported_grant_type', { grantType });
     const issued = await options.tokens().issueForClientCredentials({
       tenant: segment,
@@ -47,6 +68,21 @@ export async function identityRoutes(app: FastifyInstance, options: IdentityRout
     });
     return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(issued);
   });
+
+  // RFC 8628 device authorization: a public client (no secret) asks for a code the user enters at /devicelogin.
+  app.post('/:tenant/oauth2/v2.0/devicecode', async (request, reply) => {
+    const { tenant: segment } = request.params as { tenant: string };
+    const form = formFields(request);
+    const started = await options.deviceCodes().start({
+      tenant: segment,
+      clientId: form.client_id,
+      scope: form.scope,
+      verificationUri: `${baseUrlOf(request, options.publicUrl)}/devicelogin`,
+    });
+    return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(started);
+  });
+
+  await app.register(deviceLoginRoutes, { deviceCodes: options.deviceCodes });
 
   app.get('/:tenant/v2.0/.well-known/openid-configuration', async (request) => {
     const { tenant: segment } = request.params as { tenant: string };

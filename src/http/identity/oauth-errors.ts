@@ -39,6 +39,11 @@ export const oauthErrors = {
   method_type_immutable: { status: 400, error: 'invalid_request', aadsts: 900144 },
   password_policy_violation: { status: 400, error: 'invalid_request', aadsts: 900144 },
   invalid_configuration: { status: 500, error: 'server_error', aadsts: 90033 },
+  authorization_pending: { status: 400, error: 'authorization_pending', aadsts: 70016 },
+  slow_down: { status: 400, error: 'slow_down', aadsts: 70016 },
+  device_code_expired: { status: 400, error: 'expired_token', aadsts: 70019 },
+  authorization_declined: { status: 400, error: 'access_denied', aadsts: 70020 },
+  invalid_grant: { status: 400, error: 'invalid_grant', aadsts: 70000 },
 } as const satisfies Record<ErrorCode, OAuthErrorShape>;
 
 export function oauthErrorBody(

@@ -36,6 +36,16 @@ export interface IssuedToken {
   readonly access_token: string;
 }
 
+export interface DelegatedTokenRequest {
+  readonly user: { readonly id: string; readonly userPrincipalName: string; readonly displayName: string | null };
+  readonly clientId: string;
+  /** Granted delegated permissions, canonical names. */
+  readonly scopes: readonly string[];
+  /** Directory role template ids (`wids`). */
+  readonly roles: readonly string[];
+  readonly issuerBase: string;
+}
+
 interface VerifiedAccess {
   readonly token: string;
   readonly principal: Principal;
@@ -125,6 +135,50 @@ export class TokenService {
     return { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: accessToken };
   }
 
+  /**
+   * Signs a delegated (user) access token, as Entra does for a public client: `scp` holds the granted scopes,
+   * `wids` the user's directory role template ids, `oid`/`sub` the user. With `withIdToken`, an OpenID Connect
+   * id token for the client is signed too (MSAL builds its account from it).
+   */
+  signDelegatedTokens(request: DelegatedTokenRequest): { accessToken: string; idToken: string; expiresIn: number } {
+    const tenant = this.deps.tenant();
+    const issuedAt = Math.floor(this.deps.clock().getTime() / 1000);
+    const lifetime = this.deps.accessTokenLifetimeSeconds;
+    const issuer = this.issuerFor(request.issuerBase);
+    const common = {
+      iss: issuer,
+      iat: issuedAt,
+      nbf: issuedAt,
+      exp: issuedAt + lifetime,
+      tid: tenant.tenantId,
+      oid: request.user.id,
+      sub: request.user.id,
+      name: request.user.displayName ?? request.user.userPrincipalName,
+      ver: '2.0',
+    };
+    const accessToken = signJwt(
+      {
+        ...common,
+        aud: graphResource.uri,
+        appid: request.clientId,
+        azp: request.clientId,
+        appidacr: '0',
+        idtyp: 'user',
+        upn: request.user.userPrincipalName,
+        unique_name: request.user.userPrincipalName,
+        scp: request.scopes.join(' '),
+        wids: [...request.roles],
+        uti: randomUUID(),
+      },
+      tenant.signingKey,
+    );
+    const idToken = signJwt(
+      { ...common, aud: request.clientId, preferred_username: request.user.userPrincipalName },
+      tenant.signingKey,
+    );
+    return { accessToken, idToken, expiresIn: lifetime };
+  }
+
   /** Verifies a bearer token for the Graph API and returns who is calling. */
   verifyAccessToken(token: string, issuerBase: string): Principal {
     const now = this.deps.clock();
@@ -154,18 +208,30 @@ export class TokenService {
       throw error;
     }
     if (claims.tid !== tenant.tenantId) throw new DomainError('invalid_token', { detail: 'Invalid tenant.' });
-    const roles = Array.isArray(claims.roles)
-      ? claims.roles.filter((role): role is string => typeof role === 'string')
-      : [];
-    const principal: Principal = {
-      kind: 'application',
-      appId: String(claims.appid ?? ''),
-      permissions: new Set(roles),
-    };
+    const principal = principalOf(claims);
     if (this.verified.size >= verifiedCacheLimit) this.verified.clear();
     this.verified.set(key, { token, principal, issuer, expiresAt: Number(claims.exp) * 1000 });
     return principal;
   }
+}
+
+/** Delegated tokens carry `scp` (Entra puts it only in user tokens); app tokens carry `roles`. */
+function principalOf(claims: Record<string, unknown>): Principal {
+  const strings = (value: unknown) =>
+    Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+  if (claims.idtyp === 'user' || typeof claims.scp === 'string') {
+    if (typeof claims.oid !== 'string' || typeof claims.scp !== 'string') {
+      throw new DomainError('invalid_token', { detail: 'The token is malformed.' });
+    }
+    return {
+      kind: 'user',
+      userId: claims.oid,
+      userPrincipalName: typeof claims.upn === 'string' ? claims.upn : '',
+      scopes: new Set(claims.scp.split(' ').filter(Boolean)),
+      roles: new Set(strings(claims.wids)),
+    };
+  }
+  return { kind: 'application', appId: String(claims.appid ?? ''), permissions: new Set(strings(claims.roles)) };
 }
 
 function assertGraphDefaultScope(scope: string): void {

@@ -52,6 +52,16 @@ export class UserService {
     return this.findOrFail(idOrUserPrincipalName);
   }
 
+  /** `GET /me`: the signed-in user reads their own profile with User.Read (or anything implying User.Read.All). */
+  async getSignedInUser(context: RequestContext): Promise<DirectoryUser> {
+    const principal = context.principal;
+    if (principal.kind !== 'user') {
+      throw new DomainError('invalid_request', {}, '/me request is only valid with delegated authentication flow.');
+    }
+    if (!principal.scopes.has('User.Read')) requirePermission(principal, 'User.Read.All');
+    return this.findOrFail(principal.userId);
+  }
+
   async listUsers(context: RequestContext, query: UserListQuery): Promise<UserPage> {
     requirePermission(context.principal, 'User.Read.All');
     const rows = await this.deps.users.list(query);

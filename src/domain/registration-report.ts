@@ -1,0 +1,106 @@
+import type { SsprReadiness, UnusableReason } from './authentication-methods.js';
+import type { SsprMethod } from './sspr-policy.js';
+import type { DirectoryUser } from './user.js';
+
+/** Graph's `userRegistrationDetails` (SPEC section 10), computed from `evaluateSsprReadiness`. */
+export interface UserRegistrationDetails {
+  readonly id: string;
+  readonly userPrincipalName: string;
+  readonly userDisplayName: string | null;
+  readonly userType: 'member';
+  readonly isAdmin: boolean;
+  readonly isSsprRegistered: boolean;
+  readonly isSsprEnabled: boolean;
+  readonly isSsprCapable: boolean;
+  readonly isMfaRegistered: false;
+  readonly isMfaCapable: false;
+  readonly isPasswordlessCapable: false;
+  readonly methodsRegistered: readonly string[];
+  readonly defaultMfaMethod: 'none';
+  readonly lastUpdatedDateTime: string;
+}
+
+export type RegistrationFlag = 'isSsprRegistered' | 'isSsprCapable' | 'isSsprEnabled' | 'isAdmin';
+
+export type RegistrationFilterClause =
+  | { readonly kind: 'flag'; readonly property: RegistrationFlag; readonly value: boolean }
+  | { readonly kind: 'userPrincipalName'; readonly value: string };
+
+/** Clauses ANDed together. */
+export type RegistrationFilter = readonly RegistrationFilterClause[];
+
+export function registrationDetailsOf(
+  user: Pick<DirectoryUser, 'id' | 'userPrincipalName' | 'displayName' | 'createdDateTime'>,
+  readiness: SsprReadiness,
+  isAdmin: boolean,
+): UserRegistrationDetails {
+  return {
+    id: user.id,
+    userPrincipalName: user.userPrincipalName,
+    userDisplayName: user.displayName,
+    userType: 'member',
+    isAdmin,
+    isSsprRegistered: readiness.isSsprRegistered,
+    isSsprEnabled: readiness.isSsprEnabled,
+    isSsprCapable: readiness.isSsprCapable,
+    isMfaRegistered: false,
+    isMfaCapable: false,
+    isPasswordlessCapable: false,
+    methodsRegistered: readiness.methodsRegistered,
+    defaultMfaMethod: 'none',
+    lastUpdatedDateTime: user.createdDateTime,
+  };
+}
+
+/** Whether a row passes the computed-flag clauses (the UPN clause is applied by the store). */
+export function matchesRegistrationFilter(details: UserRegistrationDetails, filter: RegistrationFilter): boolean {
+  return filter.every((clause) =>
+    clause.kind === 'flag'
+      ? details[clause.property] === clause.value
+      : details.userPrincipalName.toLowerCase() === clause.value.toLowerCase(),
+  );
+}
+
+/** OpenSSPR's tenant summary: how many users can reset right now, and what stops the others. */
+export interface SsprReadinessSummary {
+  totalUsers: number;
+  /** `isSsprCapable`: enabled, account enabled, enough usable methods now. */
+  capableNow: number;
+  /** `isSsprRegistered`: enough usable methods in the authentication layer. */
+  registered: number;
+  /** Capable now only thanks to pre-populated profile data (not registered). */
+  prePopulatedOnly: number;
+  /** Users for whom each method is usable now. */
+  byMethod: Record<SsprMethod, number>;
+  /** Methods present but unusable, by reason (one count per user and method). */
+  unusable: Partial<Record<Exclude<UnusableReason, 'not_set'>, number>>;
+  /** Users holding any directory role (the administrator policy applies to them). */
+  admins: number;
+}
+
+export function emptyReadinessSummary(): SsprReadinessSummary {
+  return {
+    totalUsers: 0,
+    capableNow: 0,
+    registered: 0,
+    prePopulatedOnly: 0,
+    byMethod: { email: 0, mobilePhone: 0, officePhone: 0, securityQuestions: 0 },
+    unusable: {},
+    admins: 0,
+  };
+}
+
+/** Adds one user to a running summary (mutates it: the summary streams over every user). */
+export function addToReadinessSummary(summary: SsprReadinessSummary, readiness: SsprReadiness, isAdmin: boolean): void {
+  summary.totalUsers += 1;
+  if (readiness.isSsprCapable) summary.capableNow += 1;
+  if (readiness.isSsprRegistered) summary.registered += 1;
+  if (readiness.isSsprCapable && !readiness.isSsprRegistered) summary.prePopulatedOnly += 1;
+  if (isAdmin) summary.admins += 1;
+  for (const method of readiness.methods) {
+    if (method.usable) summary.byMethod[method.method] += 1;
+    else if (method.reason !== null && method.reason !== 'not_set') {
+      summary.unusable[method.reason] = (summary.unusable[method.reason] ?? 0) + 1;
+    }
+  }
+}

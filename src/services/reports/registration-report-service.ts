@@ -1,0 +1,134 @@
+import type { RequestContext } from '../../domain/audit.js';
+import { authorizeRegistrationReportRead } from '../../domain/audit-query.js';
+import {
+  type AuthenticationMethodSet,
+  evaluateSsprReadiness,
+  noAuthenticationMethods,
+} from '../../domain/authentication-methods.js';
+import {
+  addToReadinessSummary,
+  emptyReadinessSummary,
+  matchesRegistrationFilter,
+  type RegistrationFilter,
+  registrationDetailsOf,
+  type SsprReadinessSummary,
+  type UserRegistrationDetails,
+} from '../../domain/registration-report.js';
+import type { SsprPolicy } from '../../domain/sspr-policy.js';
+import type { DirectoryUser } from '../../domain/user.js';
+import type { UserListQuery } from '../../domain/user-query.js';
+
+export interface RegistrationReportDependencies {
+  readonly users: { list(query: UserListQuery): Promise<DirectoryUser[]> };
+  readonly methods: { loadMany(userIds: readonly string[]): Promise<Map<string, AuthenticationMethodSet>> };
+  readonly roles: { administratorIds(): Promise<Set<string>> };
+  readonly policy: { current(): Promise<SsprPolicy> };
+}
+
+export interface RegistrationQuery {
+  readonly filter?: RegistrationFilter;
+  readonly top: number;
+  /** Id of the last user scanned by the previous page (users are scanned in id order). */
+  readonly afterId?: string;
+}
+
+export interface RegistrationPage {
+  readonly value: readonly UserRegistrationDetails[];
+  /** Where the next page starts, when there may be more. */
+  readonly nextAfterId?: string;
+}
+
+/** Users scanned per database round trip. */
+const batchSize = 500;
+/**
+ * A filter on computed flags cannot be answered by an index: one request scans at most this many
+ * users, then returns what it found (possibly an empty page) with a next link, as Graph may.
+ */
+export const maxUsersScannedPerPage = 5000;
+
+/**
+ * `userRegistrationDetails` and OpenSSPR's readiness summary. Every flag comes from
+ * `evaluateSsprReadiness`, over batches of users: methods in three queries per batch, the
+ * administrator set and the policy once per request.
+ */
+export class RegistrationReportService {
+  constructor(private readonly deps: RegistrationReportDependencies) {}
+
+  async userRegistrationDetails(context: RequestContext, query: RegistrationQuery): Promise<RegistrationPage> {
+    authorizeRegistrationReportRead(context.principal);
+    const [admins, policy] = await Promise.all([this.deps.roles.administratorIds(), this.deps.policy.current()]);
+    const filter = query.filter ?? [];
+    const upnClause = filter.find((clause) => clause.kind === 'userPrincipalName');
+    const found: UserRegistrationDetails[] = [];
+    let afterId = query.afterId;
+    let scanned = 0;
+    for (;;) {
+      const size = Math.min(batchSize, Math.max(query.top, 1), maxUsersScannedPerPage - scanned);
+      const users = await this.deps.users.list({
+        top: size,
+        ...(upnClause && { filter: { kind: 'eq', property: 'userPrincipalName', value: upnClause.value } }),
+        ...(afterId !== undefined && { after: { sortValue: null, id: afterId } }),
+      });
+      const batch = users.slice(0, size);
+      const more = users.length > size;
+      const methods = await this.deps.methods.loadMany(batch.map((user) => user.id));
+      for (const user of batch) {
+        scanned += 1;
+        afterId = user.id;
+        const details = this.details(user, methods, admins, policy);
+        if (matchesRegistrationFilter(details, filter)) found.push(details);
+        if (found.length === query.top) {
+          // Full page: there is more if this batch or the table goes on.
+          const last = user === batch[batch.length - 1];
+          return !last || more ? { value: found, nextAfterId: user.id } : { value: found };
+        }
+      }
+      if (!more) return { value: found };
+      if (scanned >= maxUsersScannedPerPage) return { value: found, nextAfterId: afterId as string };
+    }
+  }
+
+  /** Tenant totals over every user, streamed in batches (never the whole directory in memory). */
+  async readinessSummary(context: RequestContext): Promise<SsprReadinessSummary> {
+    authorizeRegistrationReportRead(context.principal);
+    const [admins, policy] = await Promise.all([this.deps.roles.administratorIds(), this.deps.policy.current()]);
+    const summary = emptyReadinessSummary();
+    let afterId: string | undefined;
+    for (;;) {
+      const users = await this.deps.users.list({
+        top: batchSize,
+        ...(afterId !== undefined && { after: { sortValue: null, id: afterId } }),
+      });
+      const batch = users.slice(0, batchSize);
+      const methods = await this.deps.methods.loadMany(batch.map((user) => user.id));
+      for (const user of batch) {
+        const isAdmin = admins.has(user.id);
+        const readiness = evaluateSsprReadiness({
+          user,
+          methods: methods.get(user.id) ?? noAuthenticationMethods,
+          tenantPolicy: policy,
+          isAdministrator: isAdmin,
+        });
+        addToReadinessSummary(summary, readiness, isAdmin);
+        afterId = user.id;
+      }
+      if (users.length <= batchSize) return summary;
+    }
+  }
+
+  private details(
+    user: DirectoryUser,
+    methods: Map<string, AuthenticationMethodSet>,
+    admins: Set<string>,
+    policy: SsprPolicy,
+  ): UserRegistrationDetails {
+    const isAdmin = admins.has(user.id);
+    const readiness = evaluateSsprReadiness({
+      user,
+      methods: methods.get(user.id) ?? noAuthenticationMethods,
+      tenantPolicy: policy,
+      isAdministrator: isAdmin,
+    });
+    return registrationDetailsOf(user, readiness, isAdmin);
+  }
+}
