@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { DeviceCodeRecord, DeviceCodeStatus, RefreshTokenRecord } from '../domain/device-authorization.js';
 import type { Database, DeviceCodeTable } from './schema.js';
 
@@ -60,6 +60,28 @@ export class SqlDeviceCodeRepository {
     return result.numUpdatedRows > 0n;
   }
 
+  /**
+   * Counts a failed sign-in against a pending flow, in one statement; the attempt that reaches the
+   * limit declines the flow, so the device's poll ends with `access_denied`.
+   */
+  async recordFailedSignIn(id: string, limit: number, now: string): Promise<void> {
+    await this.db
+      .updateTable('device_codes')
+      .set((eb) => ({
+        failed_attempts: eb('failed_attempts', '+', 1),
+        status: eb
+          .case()
+          .when('failed_attempts', '>=', limit - 1)
+          .then('denied')
+          .else(eb.ref('status'))
+          .end(),
+        decided_at: now,
+      }))
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .execute();
+  }
+
   /** approved → redeemed, atomically: of two racing polls exactly one gets `true`. */
   async redeem(id: string, now: string): Promise<boolean> {
     const result = await this.db
@@ -116,7 +138,7 @@ export class SqlDeviceCodeRepository {
   }
 }
 
-function toRecord(row: DeviceCodeTable): DeviceCodeRecord {
+function toRecord(row: Selectable<DeviceCodeTable>): DeviceCodeRecord {
   return {
     id: row.id,
     deviceCodeHash: row.device_code_hash,

@@ -37,6 +37,7 @@ export interface DeviceCodeTable {
   expires_at: string;
   last_polled_at: string | null;
   decided_at: string | null;
+  failed_attempts: Generated<number>;
 }
 
 /** A delegated refresh token, single use; only its HMAC-SHA-256 is kept. */

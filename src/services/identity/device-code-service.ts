@@ -14,6 +14,9 @@ import type { TenantContext } from '../tenant/tenant-context.js';
 import type { TokenService } from './token-service.js';
 
 /** Where device flows and refresh tokens live; satisfied by the store's `SqlDeviceCodeRepository`. */
+/** Wrong passwords against one user code before the flow is declined (a stolen code is no password oracle). */
+export const maxFailedSignInsPerFlow = 5;
+
 export interface DeviceCodeStore {
   insert(record: DeviceCodeRecord): Promise<void>;
   findByDeviceCodeHash(hash: string): Promise<DeviceCodeRecord | undefined>;
@@ -23,6 +26,7 @@ export interface DeviceCodeStore {
   decide(id: string, status: 'approved' | 'denied', userId: string | null, now: string): Promise<boolean>;
   /** approved → redeemed atomically; false when another request redeemed it first. */
   redeem(id: string, now: string): Promise<boolean>;
+  recordFailedSignIn(id: string, limit: number, now: string): Promise<void>;
   insertRefreshToken(record: RefreshTokenRecord): Promise<void>;
   /** Marks the token used and returns it, atomically; `undefined` when unknown, used or expired. */
   consumeRefreshToken(hash: string, now: string): Promise<RefreshTokenRecord | undefined>;
@@ -170,7 +174,11 @@ export class DeviceCodeService {
       user?.accountEnabled === true &&
       storedHash !== null &&
       verified;
-    if (!usable) return { ok: false };
+    if (!usable) {
+      if (flow?.status === 'pending')
+        await this.deps.store.recordFailedSignIn(flow.id, maxFailedSignInsPerFlow, now.toISOString());
+      return { ok: false };
+    }
     const decided = await this.deps.store.decide(
       flow.id,
       input.decision === 'approve' ? 'approved' : 'denied',

@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001-initial.js';
 import * as authenticationMethods from './0002-authentication-methods.js';
 import * as deviceCodes from './0003-device-codes.js';
+import * as deviceCodeAttempts from './0004-device-code-attempts.js';
 
 /** Numbered migrations, listed statically so they work from `src` (tsx) and `dist` alike. */
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-authentication-methods': authenticationMethods,
   '0003-device-codes': deviceCodes,
+  '0004-device-code-attempts': deviceCodeAttempts,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -287,6 +287,17 @@ describe.each(dialectsUnderTest)('OAuth 2.0 device authorization grant and deleg
     expect((await poll(flow.device_code)).json().error).toBe('authorization_pending');
   });
 
+  it('declines the flow after 5 wrong passwords, so a stolen user code is no password oracle', async () => {
+    const flow = (await startFlow()).json() as DeviceCodeAnswer;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      expect((await signIn(flow.user_code, grace.upn, `Wrong-Password-${attempt}`)).statusCode).toBe(400);
+    }
+    // Even the right password cannot approve it now.
+    expect((await signIn(flow.user_code, grace.upn, grace.password)).statusCode).toBe(400);
+    advance(10);
+    expect((await poll(flow.device_code)).json()).toMatchObject({ error: 'access_denied' });
+  });
+
   it('reports a declined sign-in, an expired code and a code polled by another client', async () => {
     const declined = (await startFlow()).json() as DeviceCodeAnswer;
     expect((await signIn(declined.user_code, grace.upn, grace.password, 'deny')).body).toContain('declined');
