@@ -20,6 +20,7 @@ import {
   withStoreOptions,
 } from './command-context.js';
 import { registerAuditCommands } from './commands/audit.js';
+import { registerLoginCommands } from './commands/login.js';
 import { registerPolicyCommands } from './commands/policy.js';
 import { registerReportCommands } from './commands/report.js';
 import { registerRoleCommands } from './commands/roles.js';
@@ -264,6 +265,7 @@ export function buildProgram(io: CliIo): Command {
       });
     });
 
+  registerLoginCommands(program, io);
   registerPolicyCommands(program, io);
   registerRoleCommands(program, io);
   registerAuditCommands(program, io);
