@@ -81,3 +81,42 @@ export function modifiedProperties(before: object | null, changes: object): Modi
     };
   });
 }
+
+/** What varies between audited changes; the rest comes from the request context. */
+export interface AuditChange {
+  readonly activity: string;
+  readonly category: AuditCategory;
+  readonly service: AuditService;
+  readonly operationType: AuditEventDraft['operationType'];
+  readonly targets: readonly AuditTarget[];
+  readonly resultReason?: string;
+}
+
+/** A successful change made by whoever the request context names. */
+export function auditDraft(context: RequestContext, change: AuditChange): AuditEventDraft {
+  return {
+    activityDisplayName: change.activity,
+    category: change.category,
+    loggedByService: change.service,
+    operationType: change.operationType,
+    result: 'success',
+    resultReason: change.resultReason ?? '',
+    initiatedBy: auditInitiator(context),
+    correlationId: context.correlationId,
+    targetResources: change.targets,
+  };
+}
+
+/** A user as an audit target. */
+export function userTarget(
+  user: { readonly id: string; readonly displayName: string | null; readonly userPrincipalName: string },
+  modified: readonly ModifiedProperty[] = [],
+): AuditTarget {
+  return {
+    id: user.id,
+    displayName: user.displayName,
+    type: 'User',
+    userPrincipalName: user.userPrincipalName,
+    modifiedProperties: modified,
+  };
+}

@@ -1,4 +1,4 @@
-import { type AuditEventDraft, auditInitiator, type RequestContext } from '../../domain/audit.js';
+import { type AuditEventDraft, auditDraft, type RequestContext, userTarget } from '../../domain/audit.js';
 import { DomainError } from '../../domain/errors.js';
 import { directoryRoles, hasPermission, holdsAnyRole, type RoleAssignment } from '../../domain/permissions.js';
 import type { DirectoryUser } from '../../domain/user.js';
@@ -89,15 +89,6 @@ export class RoleService {
     );
   }
 
-  private assertManager(context: RequestContext): void {
-    const { principal } = context;
-    const allowed =
-      principal.kind === 'operator' ||
-      (principal.kind === 'application' && hasPermission(principal, 'Directory.ReadWrite.All')) ||
-      holdsAnyRole(principal, [directoryRoles.globalAdministrator]);
-    if (!allowed) throw new DomainError('permission_denied');
-  }
-
   private audit(
     context: RequestContext,
     activity: string,
@@ -105,26 +96,22 @@ export class RoleService {
     user: DirectoryUser,
     roleId: string,
   ): AuditEventDraft {
-    return {
-      activityDisplayName: activity,
+    const role = { displayName: 'Role.DisplayName', oldValue: null, newValue: JSON.stringify(roleName(roleId)) };
+    return auditDraft(context, {
+      activity,
       category: 'RoleManagement',
-      loggedByService: 'Core Directory',
+      service: 'Core Directory',
       operationType,
-      result: 'success',
-      resultReason: '',
-      initiatedBy: auditInitiator(context),
-      correlationId: context.correlationId,
-      targetResources: [
-        {
-          id: user.id,
-          displayName: user.displayName,
-          type: 'User',
-          userPrincipalName: user.userPrincipalName,
-          modifiedProperties: [
-            { displayName: 'Role.DisplayName', oldValue: null, newValue: JSON.stringify(roleName(roleId)) },
-          ],
-        },
-      ],
-    };
+      targets: [userTarget(user, [role])],
+    });
+  }
+
+  private assertManager(context: RequestContext): void {
+    const { principal } = context;
+    const allowed =
+      principal.kind === 'operator' ||
+      (principal.kind === 'application' && hasPermission(principal, 'Directory.ReadWrite.All')) ||
+      holdsAnyRole(principal, [directoryRoles.globalAdministrator]);
+    if (!allowed) throw new DomainError('permission_denied');
   }
 }

@@ -1,4 +1,10 @@
-import { type AuditEventDraft, auditInitiator, modifiedProperties, type RequestContext } from '../../domain/audit.js';
+import {
+  type AuditEventDraft,
+  auditDraft,
+  modifiedProperties,
+  type RequestContext,
+  userTarget,
+} from '../../domain/audit.js';
 import { DomainError } from '../../domain/errors.js';
 import { assertPasswordAllowed, userNameParts } from '../../domain/password-policy.js';
 import { requirePermission } from '../../domain/permissions.js';
@@ -132,7 +138,13 @@ export class UserService {
         passwordChangedAt: now,
         forceChangePassword: passwordProfile?.forceChangePasswordNextSignIn ?? true,
       },
-      this.audit(context, 'Add user', 'Add', user, modifiedProperties(null, changes)),
+      auditDraft(context, {
+        activity: 'Add user',
+        category: 'UserManagement',
+        service: 'Core Directory',
+        operationType: 'Add',
+        targets: [userTarget(user, modifiedProperties(null, changes))],
+      }),
     );
     return user;
   }
@@ -154,14 +166,29 @@ export class UserService {
     await this.deps.users.update(
       user.id,
       record,
-      this.audit(context, 'Update user', 'Update', user, modifiedProperties(user, changes)),
+      auditDraft(context, {
+        activity: 'Update user',
+        category: 'UserManagement',
+        service: 'Core Directory',
+        operationType: 'Update',
+        targets: [userTarget(user, modifiedProperties(user, changes))],
+      }),
     );
   }
 
   async deleteUser(context: RequestContext, idOrUserPrincipalName: string): Promise<void> {
     requirePermission(context.principal, 'User.ReadWrite.All');
     const user = await this.findOrFail(idOrUserPrincipalName);
-    await this.deps.users.remove(user.id, this.audit(context, 'Delete user', 'Delete', user, []));
+    await this.deps.users.remove(
+      user.id,
+      auditDraft(context, {
+        activity: 'Delete user',
+        category: 'UserManagement',
+        service: 'Core Directory',
+        operationType: 'Delete',
+        targets: [userTarget(user)],
+      }),
+    );
   }
 
   private findOrFail(idOrUserPrincipalName: string): Promise<DirectoryUser> {
@@ -177,33 +204,5 @@ export class UserService {
         'The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.',
       );
     }
-  }
-
-  private audit(
-    context: RequestContext,
-    activity: string,
-    operationType: AuditEventDraft['operationType'],
-    user: DirectoryUser,
-    modified: AuditEventDraft['targetResources'][number]['modifiedProperties'],
-  ): AuditEventDraft {
-    return {
-      activityDisplayName: activity,
-      category: 'UserManagement',
-      loggedByService: 'Core Directory',
-      operationType,
-      result: 'success',
-      resultReason: '',
-      initiatedBy: auditInitiator(context),
-      correlationId: context.correlationId,
-      targetResources: [
-        {
-          id: user.id,
-          displayName: user.displayName,
-          type: 'User',
-          userPrincipalName: user.userPrincipalName,
-          modifiedProperties: modified,
-        },
-      ],
-    };
   }
 }
