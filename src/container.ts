@@ -90,6 +90,7 @@ export async function createContainer(config: Config, overrides: ContainerOverri
       () =>
         new UserService({
           users: userRepository(),
+          roles: roleRepository(),
           passwords,
           verifiedDomains: () => tenant.verifiedDomains,
           clock,

@@ -33,12 +33,10 @@ const readerRoles = [
 
 function canRead(principal: Principal): boolean {
   if (principal.kind === 'operator') return true;
-  if (principal.kind === 'application')
-    return (
-      hasPermission(principal, 'Policy.ReadWrite.AuthenticationMethod') ||
-      hasPermission(principal, 'Directory.Read.All')
-    );
-  return holdsAnyRole(principal, readerRoles);
+  const granted =
+    hasPermission(principal, 'Policy.ReadWrite.AuthenticationMethod') || hasPermission(principal, 'Directory.Read.All');
+  // Signed-in callers need the scope and one of the reader roles.
+  return principal.kind === 'application' ? granted : granted && holdsAnyRole(principal, readerRoles);
 }
 
 function canWrite(principal: Principal): boolean {

@@ -5,6 +5,7 @@ import {
   type RequestContext,
   userTarget,
 } from '../../domain/audit.js';
+import { type AuthorizationTarget, authorizeUserWrite } from '../../domain/authorization.js';
 import { DomainError } from '../../domain/errors.js';
 import { assertPasswordAllowed, userNameParts } from '../../domain/password-policy.js';
 import { requirePermission } from '../../domain/permissions.js';
@@ -37,6 +38,8 @@ export interface PasswordHasher {
 
 export interface UserServiceDependencies {
   readonly users: UserRepository;
+  /** Directory roles of a user: changing an administrator's sensitive properties needs a privileged caller. */
+  readonly roles: { rolesOf(userId: string): Promise<string[]> };
   readonly passwords: PasswordHasher;
   readonly verifiedDomains: () => readonly string[];
   readonly clock: () => Date;
@@ -93,6 +96,7 @@ export class UserService {
 
   async createUser(context: RequestContext, changes: UserChanges): Promise<DirectoryUser> {
     requirePermission(context.principal, 'User.ReadWrite.All');
+    authorizeUserWrite(context.principal, null, Object.keys(changes));
     const upn = changes.userPrincipalName;
     const password = changes.passwordProfile?.password;
     if (upn === undefined || password === undefined)
@@ -152,6 +156,7 @@ export class UserService {
   async updateUser(context: RequestContext, idOrUserPrincipalName: string, changes: UserChanges): Promise<void> {
     requirePermission(context.principal, 'User.ReadWrite.All');
     const user = await this.findOrFail(idOrUserPrincipalName);
+    authorizeUserWrite(context.principal, await this.authorizationTarget(user), Object.keys(changes));
     assertCloudMayChange(user, changes);
     if (changes.userPrincipalName !== undefined) this.assertVerifiedDomain(changes.userPrincipalName);
     const now = this.deps.clock().toISOString();
@@ -179,6 +184,8 @@ export class UserService {
   async deleteUser(context: RequestContext, idOrUserPrincipalName: string): Promise<void> {
     requirePermission(context.principal, 'User.ReadWrite.All');
     const user = await this.findOrFail(idOrUserPrincipalName);
+    // Deleting an account ends every sign-in, as disabling it does: treated as that sensitive change.
+    authorizeUserWrite(context.principal, await this.authorizationTarget(user), ['accountEnabled']);
     await this.deps.users.remove(
       user.id,
       auditDraft(context, {
@@ -189,6 +196,10 @@ export class UserService {
         targets: [userTarget(user)],
       }),
     );
+  }
+
+  private async authorizationTarget(user: DirectoryUser): Promise<AuthorizationTarget> {
+    return { id: user.id, isAdministrator: (await this.deps.roles.rolesOf(user.id)).length > 0 };
   }
 
   private findOrFail(idOrUserPrincipalName: string): Promise<DirectoryUser> {
