@@ -6,6 +6,7 @@ import { decodeMasterKey, initialPasswordFile, loadOrCreateMasterKey } from './c
 import { AppService } from './services/apps/app-service.js';
 import { AuditService } from './services/audit/audit-service.js';
 import { AuthenticationMethodService } from './services/authentication/authentication-method-service.js';
+import { SecurityQuestionService } from './services/authentication/security-question-service.js';
 import { DeviceCodeService } from './services/identity/device-code-service.js';
 import { TokenService } from './services/identity/token-service.js';
 import { SsprPolicyService } from './services/policy/sspr-policy-service.js';
@@ -37,6 +38,7 @@ export interface Container {
   readonly deviceCodes: DeviceCodeService;
   readonly authenticationMethods: AuthenticationMethodService;
   readonly policies: SsprPolicyService;
+  readonly securityQuestions: SecurityQuestionService;
   readonly roles: RoleService;
   readonly auditLog: AuditService;
   readonly reports: RegistrationReportService;
@@ -136,6 +138,15 @@ export async function createContainer(config: Config, overrides: ContainerOverri
           newId,
         }),
     );
+    const securityQuestions = lazy(
+      () =>
+        new SecurityQuestionService({
+          users: userRepository(),
+          answers: new SqlAuthenticationMethodRepository(database.db),
+          hasher: passwords,
+          policy: policyRepository(),
+        }),
+    );
     const policies = lazy(() => new SsprPolicyService({ policies: policyRepository() }));
     const roles = lazy(() => new RoleService({ roles: roleRepository(), users: userRepository() }));
     const auditLog = lazy(
@@ -186,6 +197,9 @@ export async function createContainer(config: Config, overrides: ContainerOverri
       },
       get policies() {
         return policies();
+      },
+      get securityQuestions() {
+        return securityQuestions();
       },
       get roles() {
         return roles();
