@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, type SqliteDatabase as KyselySqliteDatabase, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { DomainError } from '../domain/errors.js';
 import { migrationProvider } from './migrations/index.js';
@@ -40,12 +40,36 @@ function openSqlite(file: string): StoreDatabase {
   sqlite.function('lower', { deterministic: true }, (value: unknown) =>
     typeof value === 'string' ? value.toLowerCase() : value,
   );
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return {
     db,
     dialect: 'sqlite',
     sqlite,
     close: () => db.destroy(),
+  };
+}
+
+/** Distinct SQL texts whose prepared statements are kept; the oldest goes first beyond that. */
+const statementCacheSize = 500;
+
+/**
+ * The SQLite handle as Kysely sees it, with its prepared statements kept by SQL text: Kysely's SQLite driver
+ * prepares every query afresh, which costs as much as running a simple one. A statement still iterating (a
+ * streamed query) is never handed out twice.
+ */
+function withStatementCache(sqlite: SqliteDatabase.Database): KyselySqliteDatabase {
+  const statements = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(text) {
+      let statement = statements.get(text);
+      if (statement === undefined || statement.busy) {
+        statement = sqlite.prepare(text);
+        if (statements.size >= statementCacheSize) statements.delete(statements.keys().next().value as string);
+        statements.set(text, statement);
+      }
+      return statement;
+    },
   };
 }
 
