@@ -1,21 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { delegatedPermissions } from '../../src/domain/device-authorization.js';
 import { signJwt } from '../../src/services/identity/jwt.js';
 import type { TestServer } from './test-container.js';
 
 /** Every delegated permission a device-code sign-in with Graph's `.default` grants (`scp`). */
-export const allDelegatedScopes = [
-  'User.Read',
-  'User.Read.All',
-  'User.ReadWrite.All',
-  'UserAuthenticationMethod.Read',
-  'UserAuthenticationMethod.ReadWrite',
-  'UserAuthenticationMethod.Read.All',
-  'UserAuthenticationMethod.ReadWrite.All',
-  'AuditLog.Read.All',
-  'Directory.Read.All',
-  'Directory.ReadWrite.All',
-  'Policy.ReadWrite.AuthenticationMethod',
-] as const;
+export const allDelegatedScopes = delegatedPermissions;
 
 /** The scheme, host and port `app.inject` presents (Host: localhost:80), so the issuer the server expects. */
 export const injectIssuerBase = 'http://localhost:80';
