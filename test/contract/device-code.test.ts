@@ -2,7 +2,7 @@
 // --use-device-code`): `@azure/msal-node`'s PublicClientApplication.acquireTokenByDeviceCode against this server over
 // HTTPS, the sign-in completed in "the browser" (fetch: the form, its CSRF token and cookie), then the official Graph
 // JS client managing a user's phone and email methods with the delegated token.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { loadConfig } from '../../src/config.js';
 import { type Container, createContainer } from '../../src/container.js';
 import type { RequestContext } from '../../src/domain/audit.js';
 import { buildServer } from '../../src/http/server.js';
+import { testCertificates } from '../support/test-certificates.js';
 
 const graphScope = 'https://graph.microsoft.com/.default';
 const mobileId = '3179e48a-750b-4051-897c-87b9720928f7';
@@ -27,19 +28,6 @@ const operator: RequestContext = {
   correlationId: 'device-code-contract',
   ipAddress: null,
 };
-
-/** The development certificate made by `npm test`; see graph-sdk.test.ts. */
-function testCertificates(): { cert: Buffer; key: Buffer } {
-  const certDir = process.env.SSPR_TEST_CERT_DIR;
-  const extraCa = process.env.NODE_EXTRA_CA_CERTS;
-  if (!certDir || !extraCa || !existsSync(path.join(certDir, 'cert.pem')) || !existsSync(extraCa)) {
-    throw new Error(
-      'The contract tests talk HTTPS to a server whose certificate comes from a development CA. Run them with ' +
-        '`npm test -- test/contract`, which makes the CA and sets NODE_EXTRA_CA_CERTS and SSPR_TEST_CERT_DIR.',
-    );
-  }
-  return { cert: readFileSync(path.join(certDir, 'cert.pem')), key: readFileSync(path.join(certDir, 'key.pem')) };
-}
 
 /** What a person does in the browser: open the verification page, enter the code and their credentials. */
 async function completeDeviceLogin(response: DeviceCodeResponse, userPrincipalName: string, password: string) {

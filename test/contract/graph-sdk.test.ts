@@ -11,7 +11,7 @@
 //
 // with `@azure/msal-node` (client credentials, this server as the authority) and `@microsoft/microsoft-graph-client`.
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +29,7 @@ import { loadConfig } from '../../src/config.js';
 import { type Container, createContainer } from '../../src/container.js';
 import type { RequestContext } from '../../src/domain/audit.js';
 import { buildServer } from '../../src/http/server.js';
+import { testCertificates } from '../support/test-certificates.js';
 
 const graphScope = 'https://graph.microsoft.com/.default';
 const contactFields = ['otherMails', 'mobilePhone', 'businessPhones'] as const;
@@ -46,31 +47,6 @@ interface ClientCredentials {
 }
 
 type GraphUser = Record<string, unknown>;
-
-/**
- * The development certificate made by `npm test` (test/support/run-tests.mjs). Node reads NODE_EXTRA_CA_CERTS only
- * at start-up, so it cannot be set from here: without it, MSAL and fetch would refuse the server's certificate.
- */
-function testCertificates(): { cert: Buffer; key: Buffer } {
-  const certDir = process.env.SSPR_TEST_CERT_DIR;
-  const extraCa = process.env.NODE_EXTRA_CA_CERTS;
-  if (!certDir || !extraCa) {
-    throw new Error(
-      'The contract tests talk HTTPS to a server whose certificate comes from a development CA. ' +
-        'Run them with `npm test` (or `npm test -- test/contract`), which makes the CA and sets ' +
-        'NODE_EXTRA_CA_CERTS and SSPR_TEST_CERT_DIR; plain `npx vitest` sets neither.',
-    );
-  }
-  const certFile = path.join(certDir, 'cert.pem');
-  const keyFile = path.join(certDir, 'key.pem');
-  if (!existsSync(certFile) || !existsSync(keyFile) || !existsSync(extraCa)) {
-    throw new Error(
-      `SSPR_TEST_CERT_DIR (${certDir}) must hold cert.pem and key.pem and NODE_EXTRA_CA_CERTS (${extraCa}) must ` +
-        'exist. Run the tests with `npm test`, which makes them.',
-    );
-  }
-  return { cert: readFileSync(certFile), key: readFileSync(keyFile) };
-}
 
 /** `Connect-MgGraph`: MSAL gets an app-only token for Graph, and the Graph client sends it to this server. */
 function graphClientFor(msal: ConfidentialClientApplication, baseUrl: string): Client {
