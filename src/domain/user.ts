@@ -272,3 +272,36 @@ function collectionLimitMessage(property: string, maxItems: number): string {
     ? `Invalid value specified for property '${property}' of resource 'User': at most one value is allowed.`
     : `Invalid value specified for property '${property}' of resource 'User': at most ${maxItems} values are allowed.`;
 }
+
+/**
+ * A new cloud user (not synced): the given profile, Graph's defaults for the rest, no on-premises data.
+ * The one place a complete `DirectoryUser` is assembled for creation.
+ */
+export function newCloudUser(
+  identity: { readonly id: string; readonly userPrincipalName: string; readonly createdDateTime: string },
+  profile: Omit<UserChanges, 'userPrincipalName' | 'passwordProfile'>,
+): DirectoryUser {
+  return {
+    ...identity,
+    displayName: profile.displayName ?? null,
+    givenName: profile.givenName ?? null,
+    surname: profile.surname ?? null,
+    mail: profile.mail ?? null,
+    mailNickname: profile.mailNickname ?? null,
+    jobTitle: profile.jobTitle ?? null,
+    officeLocation: profile.officeLocation ?? null,
+    preferredLanguage: profile.preferredLanguage ?? null,
+    accountEnabled: profile.accountEnabled ?? true,
+    mobilePhone: profile.mobilePhone ?? null,
+    businessPhones: profile.businessPhones ?? [],
+    otherMails: profile.otherMails ?? [],
+    onPremisesSyncEnabled: null,
+    onPremisesImmutableId: null,
+    onPremisesLastSyncDateTime: null,
+    onPremisesDistinguishedName: null,
+    onPremisesSamAccountName: null,
+    onPremisesUserPrincipalName: null,
+    onPremisesDomainName: null,
+    onPremisesSecurityIdentifier: null,
+  };
+}

@@ -8,7 +8,7 @@ import {
   type TenantRecord,
   type TenantSetup,
 } from '../../domain/tenant.js';
-import type { NewUserRecord } from '../../domain/user.js';
+import { type NewUserRecord, newCloudUser } from '../../domain/user.js';
 import { generateSigningKey, privateKeyFromPem, publicKeyFromJwk } from '../identity/jwt.js';
 import type { PasswordHasher } from '../users/user-service.js';
 import type { TenantContext } from './tenant-context.js';
@@ -70,29 +70,10 @@ async function newTenantSetup(deps: BootstrapDependencies): Promise<{ setup: Ten
   const administratorId = deps.newId();
   const upn = `admin@${deps.defaultDomain}`;
   const administrator: NewUserRecord = {
-    id: administratorId,
-    userPrincipalName: upn,
-    displayName: 'Administrator',
-    givenName: null,
-    surname: null,
-    mail: null,
-    mailNickname: 'admin',
-    jobTitle: null,
-    officeLocation: null,
-    preferredLanguage: null,
-    accountEnabled: true,
-    mobilePhone: null,
-    businessPhones: [],
-    otherMails: [],
-    createdDateTime: now,
-    onPremisesSyncEnabled: null,
-    onPremisesImmutableId: null,
-    onPremisesLastSyncDateTime: null,
-    onPremisesDistinguishedName: null,
-    onPremisesSamAccountName: null,
-    onPremisesUserPrincipalName: null,
-    onPremisesDomainName: null,
-    onPremisesSecurityIdentifier: null,
+    ...newCloudUser(
+      { id: administratorId, userPrincipalName: upn, createdDateTime: now },
+      { displayName: 'Administrator', mailNickname: 'admin', accountEnabled: true },
+    ),
     passwordHash: await deps.passwords.hash(password),
     passwordChangedAt: now,
     forceChangePassword: true,

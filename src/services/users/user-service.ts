@@ -13,6 +13,7 @@ import {
   assertCloudMayChange,
   type DirectoryUser,
   type NewUserRecord,
+  newCloudUser,
   type UserChanges,
   type UserRecordChanges,
   userPrincipalNameDomain,
@@ -110,31 +111,8 @@ export class UserService {
     );
     const now = this.deps.clock().toISOString();
     const { passwordProfile, ...profile } = changes;
-    const user: DirectoryUser = {
-      id: this.deps.newId(),
-      userPrincipalName: upn,
-      displayName: profile.displayName ?? null,
-      givenName: profile.givenName ?? null,
-      surname: profile.surname ?? null,
-      mail: profile.mail ?? null,
-      mailNickname: profile.mailNickname ?? null,
-      jobTitle: profile.jobTitle ?? null,
-      officeLocation: profile.officeLocation ?? null,
-      preferredLanguage: profile.preferredLanguage ?? null,
-      accountEnabled: profile.accountEnabled ?? true,
-      mobilePhone: profile.mobilePhone ?? null,
-      businessPhones: profile.businessPhones ?? [],
-      otherMails: profile.otherMails ?? [],
-      createdDateTime: now,
-      onPremisesSyncEnabled: null,
-      onPremisesImmutableId: null,
-      onPremisesLastSyncDateTime: null,
-      onPremisesDistinguishedName: null,
-      onPremisesSamAccountName: null,
-      onPremisesUserPrincipalName: null,
-      onPremisesDomainName: null,
-      onPremisesSecurityIdentifier: null,
-    };
+    const { userPrincipalName: _upn, ...rest } = profile;
+    const user = newCloudUser({ id: this.deps.newId(), userPrincipalName: upn, createdDateTime: now }, rest);
     await this.deps.users.insert(
       {
         ...user,
