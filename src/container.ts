@@ -3,6 +3,7 @@ import pino, { type Logger } from 'pino';
 import { type Config, resolveDatabaseUrl } from './config.js';
 import { Argon2PasswordHasher } from './connectors/crypto/argon2-password-hasher.js';
 import { decodeMasterKey, initialPasswordFile, loadOrCreateMasterKey } from './connectors/files/private-files.js';
+import { requestLogSerializers } from './http/request-logging.js';
 import { AppService } from './services/apps/app-service.js';
 import { AuditService } from './services/audit/audit-service.js';
 import { AuthenticationMethodService } from './services/authentication/authentication-method-service.js';
@@ -57,7 +58,7 @@ export interface ContainerOverrides {
 
 /** Opens the store, applies migrations, bootstraps or loads the tenant, and wires the services lazily. */
 export async function createContainer(config: Config, overrides: ContainerOverrides = {}): Promise<Container> {
-  const logger = overrides.logger ?? pino({ level: config.logLevel });
+  const logger = overrides.logger ?? pino({ level: config.logLevel, serializers: requestLogSerializers });
   const clock = overrides.clock ?? (() => new Date());
   const newId = () => randomUUID();
   // The key first: a bad key must stop the start before the database file is even created.
@@ -86,7 +87,7 @@ export async function createContainer(config: Config, overrides: ContainerOverri
     };
     const appRepository = lazy(() => new SqlAppRepository(database.db));
     const userRepository = lazy(() => new SqlUserRepository(database.db, database.sqlite));
-    const roleRepository = lazy(() => new SqlDirectoryRoleRepository(database.db));
+    const roleRepository = lazy(() => new SqlDirectoryRoleRepository(database.db, database.sqlite));
     const policyRepository = lazy(() => new SqlSsprPolicyRepository(database.db));
     const users = lazy(
       () =>

@@ -3,10 +3,21 @@ import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { AuditEventDraft } from '../domain/audit.js';
 import type { AuditEventTable, Database } from './schema.js';
 
+/**
+ * A UUID version 7 (RFC 9562): the first 48 bits are the time in milliseconds, the rest random. Events
+ * written one after another get ids that sort after each other, so each insert appends to the primary-key
+ * index instead of splitting a page at a random place.
+ */
+export function timeOrderedUuid(at: Date): string {
+  const time = at.getTime().toString(16).padStart(12, '0');
+  // randomUUID(): xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx with the RFC variant bits V already set.
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${randomUUID().slice(15)}`;
+}
+
 /** The `audit_events` row for a draft; shared with the SQLite prepared-statement path of the user repository. */
 export function auditEventRow(draft: AuditEventDraft, at: Date): Insertable<AuditEventTable> {
   return {
-    id: randomUUID(),
+    id: timeOrderedUuid(at),
     activity_date_time: at.toISOString(),
     category: draft.category,
     activity_display_name: draft.activityDisplayName,

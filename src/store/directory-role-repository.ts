@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type SqliteDatabase from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import type { AuditEventDraft } from '../domain/audit.js';
 import type { RoleAssignment } from '../domain/permissions.js';
@@ -7,9 +8,23 @@ import type { Database } from './schema.js';
 
 /** Directory role assignments; satisfies the services' `RoleStore`. */
 export class SqlDirectoryRoleRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  /** With SQLite, the look-up every user write makes runs as one prepared statement (see the user repository). */
+  private readonly rolesOfStatement: SqliteDatabase.Statement<[string], { role_template_id: string }> | undefined;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly sqlite?: SqliteDatabase.Database,
+  ) {
+    this.rolesOfStatement = sqlite?.prepare(
+      'select "role_template_id" from "directory_role_assignments" where "user_id" = ?',
+    );
+  }
 
   async rolesOf(userId: string): Promise<string[]> {
+    // Only while no Kysely transaction holds the connection across an await: the read must not join it.
+    if (this.rolesOfStatement && !this.sqlite?.inTransaction) {
+      return this.rolesOfStatement.all(userId).map((row) => row.role_template_id);
+    }
     const rows = await this.db
       .selectFrom('directory_role_assignments')
       .select('role_template_id')
