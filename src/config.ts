@@ -41,6 +41,20 @@ export const configSchema = z
     accessTokenLifetimeSeconds: integer(300, 86_400).default(3599),
     /** Audit events older than this many days are deleted at `serve` start and then daily. */
     auditRetentionDays: integer(1, 3650).default(30),
+    /** Outgoing mail, for example `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://host:465`. */
+    smtpUrl: z.string().url().optional(),
+    mailFrom: z.string().min(3).default('OpenSSPR <no-reply@localhost>'),
+    /** SMS and voice: a Twilio-compatible API, a signed webhook, or the development outbox. */
+    smsProvider: z.enum(['twilio', 'webhook', 'outbox']).default('outbox'),
+    twilioApiBaseUrl: z.string().url().default('https://api.twilio.com'),
+    twilioAccountSid: z.string().min(1).optional(),
+    twilioAuthToken: z.string().min(1).optional(),
+    /** The sending number (E.164) for SMS and calls. */
+    twilioFrom: z.string().min(1).optional(),
+    webhookUrl: z.string().url().optional(),
+    webhookSecret: z.string().min(16).optional(),
+    /** `off` only for test set-ups: the reset page then asks for no CAPTCHA (logged as a warning). */
+    captcha: z.enum(['on', 'off']).default('on'),
   })
   .strict();
 
@@ -48,7 +62,7 @@ export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 
 /** Keys whose values never appear in output. */
-export const secretConfigKeys: ReadonlySet<keyof Config> = new Set(['masterKey', 'databaseUrl']);
+export const secretConfigKeys: ReadonlySet<keyof Config> = new Set(['masterKey', 'databaseUrl', 'smtpUrl', 'twilioAuthToken', 'webhookSecret']);
 
 const configKeys = Object.keys(configSchema.shape) as (keyof Config)[];
 
@@ -122,8 +136,8 @@ export function redactedConfig(config: Config): Record<string, unknown> {
 }
 
 function redact(key: keyof Config, value: string): string {
-  // A database URL is useful to see; only its password is secret.
-  if (key === 'databaseUrl') {
+  // A database or SMTP URL is useful to see; only its password is secret.
+  if (key === 'databaseUrl' || key === 'smtpUrl') {
     try {
       const url = new URL(value);
       if (url.password) url.password = '****';

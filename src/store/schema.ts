@@ -21,6 +21,15 @@ export interface Database {
   sspr_policy_versions: SsprPolicyVersionTable;
   device_codes: DeviceCodeTable;
   refresh_tokens: RefreshTokenTable;
+  self_service_flows: SelfServiceFlowTable;
+  verification_codes: VerificationCodeTable;
+  sspr_attempts: SsprAttemptTable;
+  sspr_blocks: SsprBlockTable;
+  send_events: SendEventTable;
+  deliveries: DeliveryTable;
+  outbox_messages: OutboxMessageTable;
+  web_sessions: WebSessionTable;
+  security_info_registrations: SecurityInfoRegistrationTable;
 }
 
 /** A device authorization flow (RFC 8628); codes only as HMAC-SHA-256. */
@@ -189,4 +198,91 @@ export interface AuditEventTable {
   initiated_by: string;
   target_resources: string;
   additional_details: string;
+}
+
+export interface SelfServiceFlowTable {
+  id: string;
+  kind: string;
+  schema_version: number;
+  revision: number;
+  state: string;
+  user_id: string | null;
+  data: string;
+  csrf_hash: string;
+  binding_hash: string;
+  ip_address: string | null;
+  created_at: string;
+  updated_at: string;
+  expires_at: string;
+}
+
+export interface VerificationCodeTable {
+  id: string;
+  flow_id: string;
+  channel: string;
+  destination_key: string;
+  code_hash: string;
+  created_at: string;
+  expires_at: string;
+  consumed_at: string | null;
+  delivery_status: string;
+}
+
+export interface SsprAttemptTable {
+  id: string;
+  user_id: string;
+  kind: string;
+  at: string;
+}
+
+export interface SsprBlockTable {
+  user_id: string;
+  blocked_until: string;
+  reason: string;
+  blocked_at: string;
+}
+
+export interface SendEventTable {
+  id: string;
+  destination_key: string;
+  ip_address: string | null;
+  channel: string;
+  at: string;
+}
+
+export interface DeliveryTable {
+  id: string;
+  channel: string;
+  purpose: string;
+  recipient_masked: string;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface OutboxMessageTable {
+  id: string;
+  channel: string;
+  recipient: string;
+  subject: string | null;
+  body: string;
+  created_at: string;
+}
+
+export interface WebSessionTable {
+  id_hash: string;
+  user_id: string;
+  csrf_hash: string;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+}
+
+export interface SecurityInfoRegistrationTable {
+  user_id: string;
+  registered_at: string | null;
+  confirmed_at: string | null;
+  skipped_at: string | null;
 }

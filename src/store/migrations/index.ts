@@ -3,6 +3,7 @@ import * as initial from './0001-initial.js';
 import * as authenticationMethods from './0002-authentication-methods.js';
 import * as deviceCodes from './0003-device-codes.js';
 import * as deviceCodeAttempts from './0004-device-code-attempts.js';
+import * as selfService from './0005-self-service.js';
 
 /** Numbered migrations, listed statically so they work from `src` (tsx) and `dist` alike. */
 const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '0002-authentication-methods': authenticationMethods,
   '0003-device-codes': deviceCodes,
   '0004-device-code-attempts': deviceCodeAttempts,
+  '0005-self-service': selfService,
 };
 
 export const migrationProvider: MigrationProvider = {
