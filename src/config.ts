@@ -55,6 +55,12 @@ export const configSchema = z
     webhookSecret: z.string().min(16).optional(),
     /** `off` only for test set-ups: the reset page then asks for no CAPTCHA (logged as a warning). */
     captcha: z.enum(['on', 'off']).default('on'),
+    /** Branding of the self-service pages: header colour (#rrggbb, dark enough for white text) and logo URL. */
+    brandColor: z
+      .string()
+      .regex(/^#[0-9a-f]{6}$/i, 'must be a colour like #0067b8')
+      .default('#0067b8'),
+    brandLogoUrl: z.string().url().optional(),
   })
   .strict();
 
@@ -62,7 +68,13 @@ export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 
 /** Keys whose values never appear in output. */
-export const secretConfigKeys: ReadonlySet<keyof Config> = new Set(['masterKey', 'databaseUrl', 'smtpUrl', 'twilioAuthToken', 'webhookSecret']);
+export const secretConfigKeys: ReadonlySet<keyof Config> = new Set([
+  'masterKey',
+  'databaseUrl',
+  'smtpUrl',
+  'twilioAuthToken',
+  'webhookSecret',
+]);
 
 const configKeys = Object.keys(configSchema.shape) as (keyof Config)[];
 

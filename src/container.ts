@@ -1,18 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
-import { type Config, resolveDatabaseUrl } from './config.js';
+import { type Config, environmentVariableName, resolveDatabaseUrl } from './config.js';
+import { createCaptchaChallenge, normalizeCaptchaAnswer } from './connectors/captcha/svg-captcha.js';
 import { Argon2PasswordHasher } from './connectors/crypto/argon2-password-hasher.js';
 import { decodeMasterKey, initialPasswordFile, loadOrCreateMasterKey } from './connectors/files/private-files.js';
+import { SmtpTransport } from './connectors/mail/smtp-transport.js';
+import { SignedWebhook } from './connectors/telephony/signed-webhook.js';
+import { TwilioClient } from './connectors/telephony/twilio-client.js';
+import { DomainError } from './domain/errors.js';
 import { requestLogSerializers } from './http/request-logging.js';
 import { AppService } from './services/apps/app-service.js';
 import { AuditService } from './services/audit/audit-service.js';
 import { AuthenticationMethodService } from './services/authentication/authentication-method-service.js';
 import { SecurityQuestionService } from './services/authentication/security-question-service.js';
+import type { CodeDelivery } from './services/delivery/code-delivery.js';
+import { DeliveryService, type SmsTransport, type VoiceTransport } from './services/delivery/delivery-service.js';
+import { OutboxService } from './services/delivery/outbox-service.js';
 import { DeviceCodeService } from './services/identity/device-code-service.js';
 import { TokenService } from './services/identity/token-service.js';
 import { SsprPolicyService } from './services/policy/sspr-policy-service.js';
 import { RegistrationReportService } from './services/reports/registration-report-service.js';
 import { RoleService } from './services/roles/role-service.js';
+import { FlowSecrets } from './services/self-service/flow-secrets.js';
+import { PasswordResetService } from './services/self-service/password-reset-service.js';
+import { SecurityInfoService } from './services/self-service/security-info-service.js';
 import { bootstrapTenant } from './services/tenant/bootstrap-service.js';
 import type { TenantContext } from './services/tenant/tenant-context.js';
 import { UserService } from './services/users/user-service.js';
@@ -20,12 +31,17 @@ import { SqlAppRepository } from './store/app-repository.js';
 import { SqlAuditLogRepository } from './store/audit-log-repository.js';
 import { SqlAuthenticationMethodRepository } from './store/authentication-method-repository.js';
 import { migrateToLatest, openDatabase, type StoreDatabase } from './store/database.js';
+import { SqlDeliveryRepository } from './store/delivery-repository.js';
 import { SqlDeviceCodeRepository } from './store/device-code-repository.js';
 import { SqlDirectoryRoleRepository } from './store/directory-role-repository.js';
+import { SqlOutboxRepository } from './store/outbox-repository.js';
 import { SecretBox } from './store/secret-box.js';
+import { SqlSelfServiceFlowRepository } from './store/self-service-flow-repository.js';
+import { SqlSsprLockoutRepository } from './store/sspr-lockout-repository.js';
 import { SqlSsprPolicyRepository } from './store/sspr-policy-repository.js';
 import { SqlTenantRepository } from './store/tenant-repository.js';
 import { SqlUserRepository } from './store/user-repository.js';
+import { SqlWebSessionRepository } from './store/web-session-repository.js';
 
 /** Everything the edges (HTTP, CLI) may call. Only this file sees every layer. */
 export interface Container {
@@ -44,6 +60,14 @@ export interface Container {
   readonly auditLog: AuditService;
   readonly reports: RegistrationReportService;
   readonly clock: () => Date;
+  /** Sends codes and notices (SMTP, Twilio-compatible, signed webhook or the development outbox, from config). */
+  readonly codeDelivery: CodeDelivery;
+  /** The development outbox, read side (`inUse` false when every channel really delivers). */
+  readonly outbox: OutboxService;
+  /** The self-service password reset flow (`/passwordreset`). */
+  readonly passwordResets: PasswordResetService;
+  /** My Security Info (`/mysecurityinfo`): sign-in, registration interrupt, the user's own methods. */
+  readonly securityInfo: SecurityInfoService;
   /** Prunes the audit log now and then daily (`serve`); stopped by the returned function or `close()`. */
   startAuditRetention(): () => void;
   close(): Promise<void>;
@@ -54,6 +78,11 @@ export interface ContainerOverrides {
   readonly clock?: () => Date;
   /** A pre-opened database (tests share one per file). */
   readonly database?: StoreDatabase;
+  /**
+   * Log the "DEVELOPMENT OUTBOX IN USE" warning at creation (default true). One-shot CLI commands turn it off so
+   * their stderr stays one line per error; `serve` and tests keep it.
+   */
+  readonly announceDevelopmentOutbox?: boolean;
 }
 
 /** Opens the store, applies migrations, bootstraps or loads the tenant, and wires the services lazily. */
@@ -61,6 +90,8 @@ export async function createContainer(config: Config, overrides: ContainerOverri
   const logger = overrides.logger ?? pino({ level: config.logLevel, serializers: requestLogSerializers });
   const clock = overrides.clock ?? (() => new Date());
   const newId = () => randomUUID();
+  // Message delivery settings are checked before anything is opened: a half-configured provider stops the start.
+  const deliveryChannels = chooseDeliveryChannels(config);
   // The key first: a bad key must stop the start before the database file is even created.
   const masterKey = config.masterKey ? decodeMasterKey(config.masterKey) : await loadOrCreateMasterKey(config.dataDir);
   const database = overrides.database ?? openDatabase(resolveDatabaseUrl(config));
@@ -167,7 +198,56 @@ export async function createContainer(config: Config, overrides: ContainerOverri
           policy: policyRepository(),
         }),
     );
+
+    // --- Message delivery (codes and notices) -------------------------------------------------------------
+    if (deliveryChannels.outboxChannels.length > 0 && overrides.announceDevelopmentOutbox !== false) {
+      logger.warn(
+        { outboxChannels: deliveryChannels.outboxChannels },
+        `DEVELOPMENT OUTBOX IN USE: ${deliveryChannels.outboxChannels.join('/')} messages are stored in the ` +
+          'database and shown to administrators, not delivered',
+      );
+    }
+    const outboxRepository = lazy(() => new SqlOutboxRepository(database.db, { clock, newId }));
+    let smtpTransport: SmtpTransport | undefined;
+    const codeDelivery = lazy(() => {
+      if (deliveryChannels.smtp) {
+        smtpTransport = new SmtpTransport({ url: deliveryChannels.smtp.url, from: config.mailFrom });
+      }
+      const email = smtpTransport ?? outboxRepository();
+      const telephony: SmsTransport & VoiceTransport =
+        deliveryChannels.telephony.kind === 'twilio'
+          ? new TwilioClient(deliveryChannels.telephony.options)
+          : deliveryChannels.telephony.kind === 'webhook'
+            ? new SignedWebhook({ ...deliveryChannels.telephony.options, clock })
+            : outboxRepository();
+      return new DeliveryService({
+        email,
+        sms: telephony,
+        voice: telephony,
+        log: new SqlDeliveryRepository(database.db),
+        policy: policyRepository(),
+        tenantName: () => tenant.displayName,
+        clock,
+        newId,
+        logger,
+      });
+    });
+    const outbox = lazy(
+      () => new OutboxService({ outbox: deliveryChannels.outboxChannels.length > 0 ? outboxRepository() : null }),
+    );
+    // --------------------------------------------------------------------------------------------------------
+
     let retentionTimer: NodeJS.Timeout | undefined;
+    const purgeSelfService = async () => {
+      try {
+        const now = clock();
+        const flows = await new SqlSelfServiceFlowRepository(database.db).purgeExpired(now.toISOString());
+        await new SqlSsprLockoutRepository(database.db).purgeOlderThan(new Date(now.getTime() - 24 * 60 * 60 * 1000));
+        if (flows > 0) logger.info({ flows }, 'expired self-service flows purged');
+      } catch (error) {
+        logger.error({ err: error }, 'self-service purge failed');
+      }
+    };
     const pruneAuditLog = () =>
       auditLog()
         .prune()
@@ -175,6 +255,60 @@ export async function createContainer(config: Config, overrides: ContainerOverri
           (result) => (result.deleted > 0 ? logger.info(result, 'audit log pruned') : undefined),
           (error: unknown) => logger.error({ err: error }, 'audit log prune failed'),
         );
+    // --- Self-service flows ------------------------------------------------------------------------------------
+    if (config.captcha === 'off') {
+      logger.warn(
+        'CAPTCHA OFF: the password reset page asks for no CAPTCHA (SSPR_CAPTCHA=off is for test set-ups only)',
+      );
+    }
+    const flowSecrets = new FlowSecrets(tenant.serverKeys.clientSecret);
+    const passwordResets = lazy(
+      () =>
+        new PasswordResetService({
+          flows: new SqlSelfServiceFlowRepository(database.db),
+          lockouts: new SqlSsprLockoutRepository(database.db),
+          users: userRepository(),
+          methods: new SqlAuthenticationMethodRepository(database.db),
+          roles: roleRepository(),
+          policy: policyRepository(),
+          questions: securityQuestions(),
+          delivery: codeDelivery(),
+          passwords,
+          captcha:
+            config.captcha === 'off'
+              ? null
+              : { create: () => createCaptchaChallenge(), normalize: normalizeCaptchaAnswer },
+          secrets: flowSecrets,
+          tenant: () => tenant,
+          clock,
+          newId,
+          sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        }),
+    );
+
+    // --- My Security Info (registration) --------------------------------------------------------------------
+    const securityInfo = lazy(
+      () =>
+        new SecurityInfoService({
+          sessions: new SqlWebSessionRepository(database.db),
+          flows: new SqlSelfServiceFlowRepository(database.db),
+          users: userRepository(),
+          methods: new SqlAuthenticationMethodRepository(database.db),
+          questions: securityQuestions(),
+          roles: roleRepository(),
+          policy: policyRepository(),
+          limits: new SqlSsprLockoutRepository(database.db),
+          delivery: codeDelivery(),
+          passwords,
+          // Directory sync plugs its pass-through check in here; until then synced users cannot sign in.
+          onPremises: null,
+          secrets: flowSecrets,
+          clock,
+          newId,
+        }),
+    );
+    // --------------------------------------------------------------------------------------------------------
+
     return {
       config,
       logger,
@@ -211,6 +345,18 @@ export async function createContainer(config: Config, overrides: ContainerOverri
       get reports() {
         return reports();
       },
+      get codeDelivery() {
+        return codeDelivery();
+      },
+      get outbox() {
+        return outbox();
+      },
+      get passwordResets() {
+        return passwordResets();
+      },
+      get securityInfo() {
+        return securityInfo();
+      },
       startAuditRetention() {
         const stop = () => {
           clearInterval(retentionTimer);
@@ -218,12 +364,22 @@ export async function createContainer(config: Config, overrides: ContainerOverri
         };
         if (retentionTimer) return stop;
         void pruneAuditLog();
-        retentionTimer = setInterval(() => void pruneAuditLog(), 24 * 60 * 60 * 1000).unref();
+        void purgeSelfService();
+        // Hourly: expired reset flows (and their codes) and lockout counters past every window; daily: the audit log.
+        let hours = 0;
+        retentionTimer = setInterval(
+          () => {
+            void purgeSelfService();
+            if (++hours % 24 === 0) void pruneAuditLog();
+          },
+          60 * 60 * 1000,
+        ).unref();
         return stop;
       },
       close: () => {
         clearInterval(retentionTimer);
         retentionTimer = undefined;
+        smtpTransport?.close();
         return database.close();
       },
     };
@@ -231,4 +387,66 @@ export async function createContainer(config: Config, overrides: ContainerOverri
     if (!overrides.database) await database.close();
     throw error;
   }
+}
+
+type DeliveryChannels = {
+  readonly smtp: { readonly url: string } | null;
+  readonly telephony:
+    | { readonly kind: 'outbox' }
+    | {
+        readonly kind: 'twilio';
+        readonly options: { baseUrl: string; accountSid: string; authToken: string; from: string };
+      }
+    | { readonly kind: 'webhook'; readonly options: { url: string; secret: string } };
+  /** Channels that go to the development outbox instead of being delivered. */
+  readonly outboxChannels: readonly ('email' | 'sms' | 'voice')[];
+};
+
+/** Which transport each channel uses, from config; a provider missing a setting is refused with its names. */
+function chooseDeliveryChannels(config: Config): DeliveryChannels {
+  let smtp: DeliveryChannels['smtp'] = null;
+  if (config.smtpUrl !== undefined) {
+    if (!/^smtps?:\/\//i.test(config.smtpUrl)) {
+      throw new DomainError('invalid_configuration', {
+        detail: 'smtpUrl (SSPR_SMTP_URL) must start with smtp:// (STARTTLS) or smtps:// (implicit TLS)',
+      });
+    }
+    smtp = { url: config.smtpUrl };
+  }
+  const missing = (keys: Record<string, unknown>) =>
+    Object.entries(keys)
+      .filter(([, value]) => value === undefined)
+      .map(([key]) => key);
+  let telephony: DeliveryChannels['telephony'] = { kind: 'outbox' };
+  if (config.smsProvider === 'twilio') {
+    const { twilioAccountSid, twilioAuthToken, twilioFrom } = config;
+    const absent = missing({ twilioAccountSid, twilioAuthToken, twilioFrom });
+    if (twilioAccountSid === undefined || twilioAuthToken === undefined || twilioFrom === undefined) {
+      throw new DomainError('invalid_configuration', {
+        detail: `smsProvider "twilio" needs ${absent.join(', ')} (environment ${absent.map(environmentVariableName).join(', ')})`,
+      });
+    }
+    telephony = {
+      kind: 'twilio',
+      options: {
+        baseUrl: config.twilioApiBaseUrl,
+        accountSid: twilioAccountSid,
+        authToken: twilioAuthToken,
+        from: twilioFrom,
+      },
+    };
+  } else if (config.smsProvider === 'webhook') {
+    const { webhookUrl, webhookSecret } = config;
+    const absent = missing({ webhookUrl, webhookSecret });
+    if (webhookUrl === undefined || webhookSecret === undefined) {
+      throw new DomainError('invalid_configuration', {
+        detail: `smsProvider "webhook" needs ${absent.join(', ')} (environment ${absent.map(environmentVariableName).join(', ')})`,
+      });
+    }
+    telephony = { kind: 'webhook', options: { url: webhookUrl, secret: webhookSecret } };
+  }
+  const outboxChannels: ('email' | 'sms' | 'voice')[] = [];
+  if (smtp === null) outboxChannels.push('email');
+  if (telephony.kind === 'outbox') outboxChannels.push('sms', 'voice');
+  return { smtp, telephony, outboxChannels };
 }

@@ -60,7 +60,11 @@ export async function withContainer<T>(
 ): Promise<T> {
   const config = configFrom(flags, io);
   // Logs go to stderr so stdout stays the answer; at info only the first start speaks (naming the password file).
-  const container = await createContainer(config, { logger: pino({ level: config.logLevel }, pino.destination(2)) });
+  const container = await createContainer(config, {
+    logger: pino({ level: config.logLevel }, pino.destination(2)),
+    // One-shot commands: `serve` is where the development outbox warning belongs.
+    announceDevelopmentOutbox: false,
+  });
   try {
     return await run(container);
   } finally {

@@ -21,6 +21,7 @@ import {
 } from './command-context.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerLoginCommands } from './commands/login.js';
+import { registerOutboxCommands } from './commands/outbox.js';
 import { registerPolicyCommands } from './commands/policy.js';
 import { registerReportCommands } from './commands/report.js';
 import { registerRoleCommands } from './commands/roles.js';
@@ -269,6 +270,7 @@ export function buildProgram(io: CliIo): Command {
   registerPolicyCommands(program, io);
   registerRoleCommands(program, io);
   registerAuditCommands(program, io);
+  registerOutboxCommands(program, io);
   registerReportCommands(program, io);
   return program;
 }

@@ -19,6 +19,7 @@ describe('SSPR policy', () => {
       enablementType: 'all',
       numberOfAuthenticationMethodsRequired: 1,
       numberOfQuestionsToRegister: 3,
+      customBannedPasswords: [],
     });
   });
 
@@ -30,11 +31,13 @@ describe('SSPR policy', () => {
       numberOfQuestionsToReset: 4,
       blockedCountryCodes: ['7', '44', '44'],
       customHelpdeskEmailOrUrl: 'https://help.example.com',
+      customBannedPasswords: ['Contoso', ' fabrikam ', 'contoso', 'Woodgrove-Bank'],
     });
     expect(changed).toMatchObject({
       numberOfAuthenticationMethodsRequired: 2,
       numberOfQuestionsToReset: 4,
       blockedCountryCodes: ['7', '44'],
+      customBannedPasswords: ['contoso', 'fabrikam', 'woodgrove-bank'],
     });
   });
 
@@ -49,10 +52,26 @@ describe('SSPR policy', () => {
     [{ blockedCountryCodes: ['+44'] }, 'blockedCountryCodes'],
     [{ customHelpdeskEmailOrUrl: 'javascript:alert(1)' }, 'customHelpdeskEmailOrUrl'],
     [{ writebackEnabled: 'yes' }, 'writebackEnabled'],
+    [{ customBannedPasswords: 'contoso' }, 'customBannedPasswords'],
+    [{ customBannedPasswords: ['contoso', 7] }, 'customBannedPasswords'],
+    [{ customBannedPasswords: ['abc'] }, 'customBannedPasswords'],
+    [{ customBannedPasswords: ['a'.repeat(17)] }, 'customBannedPasswords'],
+    [{ customBannedPasswords: Array.from({ length: 1001 }, (_, i) => `term${i}`) }, 'customBannedPasswords'],
   ])('refuses %j naming %s', (changes, field) => {
     const error = refusal(changes);
     expect(error.code).toBe('invalid_property_value');
     expect(error.message).toContain(field);
+  });
+
+  it('accepts custom banned terms at the limits', () => {
+    const terms = Array.from({ length: 1000 }, (_, i) => `term${i}`);
+    expect(
+      changeSsprPolicy(defaultSsprPolicy, { customBannedPasswords: [...terms, 'TERM1'] }).customBannedPasswords,
+    ).toHaveLength(1000);
+    expect(
+      changeSsprPolicy(defaultSsprPolicy, { customBannedPasswords: ['abcd', 'a'.repeat(16)] }).customBannedPasswords,
+    ).toEqual(['abcd', 'a'.repeat(16)]);
+    expect(refusal({ customBannedPasswords: ['abc'] }).message).toContain('4 to 16 characters');
   });
 
   it('refuses unknown fields and non-objects', () => {

@@ -21,7 +21,17 @@ export interface SsprPolicy {
   readonly allowUnlockWithoutReset: boolean;
   /** Country calling codes (digits, no `+`) to which no SMS or call is ever sent. */
   readonly blockedCountryCodes: readonly string[];
+  /**
+   * The tenant's custom banned passwords (Entra's "custom banned password list"): terms scored by the
+   * banned-password check like the global list. Up to 1000 terms of 4-16 characters, stored lowercase
+   * and deduplicated.
+   */
+  readonly customBannedPasswords: readonly string[];
 }
+
+export const maxCustomBannedPasswords = 1000;
+export const minCustomBannedPasswordLength = 4;
+export const maxCustomBannedPasswordLength = 16;
 
 /** One entry of the policy's change history. */
 export interface PolicyVersion {
@@ -49,6 +59,7 @@ export const defaultSsprPolicy: SsprPolicy = {
   writebackEnabled: true,
   allowUnlockWithoutReset: false,
   blockedCountryCodes: [],
+  customBannedPasswords: [],
 };
 
 /** SSPR methods as the policy and the reset flow name them. */
@@ -163,6 +174,9 @@ export function changeSsprPolicy(current: SsprPolicy, changes: unknown): SsprPol
         }
         next[field] = [...new Set(value as string[])];
         break;
+      case 'customBannedPasswords':
+        next[field] = customBannedPasswords(value, field);
+        break;
       default:
         throw new DomainError('unknown_property', { property: field });
     }
@@ -178,6 +192,28 @@ export function changeSsprPolicy(current: SsprPolicy, changes: unknown): SsprPol
     throw invalid('numberOfAuthenticationMethodsRequired', 'more methods are required than the policy enables');
   }
   return policy;
+}
+
+function customBannedPasswords(value: unknown, field: string): string[] {
+  if (!Array.isArray(value) || !value.every((term) => typeof term === 'string')) {
+    throw invalid(field, "expected a list of terms such as ['contoso', 'fabrikam']");
+  }
+  const terms = (value as string[]).map((term) => term.trim().toLowerCase());
+  const wrong = terms.findIndex((term) => {
+    const length = [...term].length;
+    return length < minCustomBannedPasswordLength || length > maxCustomBannedPasswordLength;
+  });
+  if (wrong >= 0) {
+    throw invalid(
+      field,
+      `each term must have ${minCustomBannedPasswordLength} to ${maxCustomBannedPasswordLength} characters (entry ${wrong + 1} does not)`,
+    );
+  }
+  const unique = [...new Set(terms)];
+  if (unique.length > maxCustomBannedPasswords) {
+    throw invalid(field, `at most ${maxCustomBannedPasswords} terms are allowed, got ${unique.length}`);
+  }
+  return unique;
 }
 
 function isEmailOrHttpUrl(value: string): boolean {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Container } from '../container.js';
 import { DomainError, formatErrorMessage } from '../domain/errors.js';
+import { outboxRoutes } from './admin-api/outbox-routes.js';
 import { policyRoutes } from './admin-api/policy-routes.js';
 import { auditRoutes } from './graph/audit-routes.js';
 import { authenticationMethodsRoutes } from './graph/authentication-methods-routes.js';
@@ -13,6 +14,7 @@ import { oauthErrorBody, oauthErrors } from './identity/oauth-errors.js';
 import { bearerAuthentication } from './plugins/authentication.js';
 import { clientRequestIdOf } from './request-context.js';
 import { RequestLogController } from './request-logging.js';
+import { webRoutes } from './web/web-routes.js';
 
 export interface ServerOptions {
   readonly https?: { readonly cert: Buffer; readonly key: Buffer };
@@ -104,6 +106,7 @@ export async function buildServer(container: Container, options: ServerOptions =
     async (admin) => {
       admin.addHook('onRequest', authenticate);
       await admin.register(policyRoutes, { policies: () => container.policies });
+      await admin.register(outboxRoutes, { outbox: () => container.outbox });
     },
     { prefix: '/api/admin/v1' },
   );
@@ -112,6 +115,17 @@ export async function buildServer(container: Container, options: ServerOptions =
     deviceCodes: () => container.deviceCodes,
     tenant: container.tenant,
     publicUrl: config.publicUrl,
+  });
+  await app.register(webRoutes, {
+    resets: () => container.passwordResets,
+    securityInfo: () => container.securityInfo,
+    branding: () => ({
+      tenantName: container.tenant.displayName,
+      logoUrl: config.brandLogoUrl ?? null,
+      helpdesk: null,
+    }),
+    brandColor: config.brandColor,
+    secureCookies: Boolean(options.https) || (config.publicUrl?.startsWith('https:') ?? false),
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
   return app;

@@ -230,13 +230,14 @@ export interface VerificationCodeTable {
 
 export interface SsprAttemptTable {
   id: string;
-  user_id: string;
+  subject_key: string;
   kind: string;
   at: string;
 }
 
 export interface SsprBlockTable {
-  user_id: string;
+  subject_key: string;
+  user_id: string | null;
   blocked_until: string;
   reason: string;
   blocked_at: string;

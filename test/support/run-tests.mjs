@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const tmp = path.join(root, '.tmp');
 
-/** Debian packages the current suites need; empty until a suite needs a binary (slapd, samba, chromium...). */
-const debianPackages = [];
+/** Debian packages the current suites need (chromium: the end-to-end suite in test/e2e). */
+const debianPackages = ['chromium'];
 
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options });

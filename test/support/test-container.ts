@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { loadConfig } from '../../src/config.js';
+import { type ConfigInput, loadConfig } from '../../src/config.js';
 import { type Container, createContainer } from '../../src/container.js';
 import type { RequestContext } from '../../src/domain/audit.js';
 import { buildServer } from '../../src/http/server.js';
@@ -32,11 +32,14 @@ export const operator: RequestContext = {
 
 /** The real container and Fastify app on a private database (SQLite unless one is given). */
 export async function createTestServer(
-  options: { database?: TestDatabase; clock?: () => Date } = {},
+  options: { database?: TestDatabase; clock?: () => Date; config?: Partial<ConfigInput> } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sspr-data-'));
   const database = options.database ?? (await createSqliteDatabase());
-  const config = loadConfig({ env: {}, flags: { dataDir, tenantDomain: 'contoso.com', logLevel: 'silent' } });
+  const config = loadConfig({
+    env: {},
+    flags: { dataDir, tenantDomain: 'contoso.com', logLevel: 'silent', ...options.config },
+  });
   const container = await createContainer(config, {
     database: database.store,
     logger: pino({ level: 'silent' }),

@@ -20,7 +20,10 @@ export function registerPolicyCommands(program: Command, io: CliIo): void {
   withStoreOptions(
     policy.command('set').description('change fields, e.g. `sspr policy set numberOfAuthenticationMethodsRequired=2`'),
   )
-    .argument('<assignments...>', 'field=value pairs; values are JSON (true, 2, "text", ["44","7"]) or plain text')
+    .argument(
+      '<assignments...>',
+      'field=value pairs; values are JSON (true, 2, "text", ["44","7"], e.g. customBannedPasswords=["contoso"]) or plain text',
+    )
     .action(async (assignments: string[], flags) => {
       const changes: Record<string, unknown> = {};
       for (const assignment of assignments) {

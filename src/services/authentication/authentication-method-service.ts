@@ -246,7 +246,8 @@ export class AuthenticationMethodService {
       );
     }
     const newPassword = requested ?? generateCompliantPassword();
-    assertPasswordAllowed(newPassword, userNameParts(user));
+    const { customBannedPasswords } = await this.deps.policy.current();
+    assertPasswordAllowed(newPassword, { userNameParts: userNameParts(user), customBannedPasswords });
     const now = this.deps.clock().toISOString();
     await this.deps.users.update(
       user.id,

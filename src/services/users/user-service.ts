@@ -7,7 +7,12 @@ import {
 } from '../../domain/audit.js';
 import { type AuthorizationTarget, authorizeUserWrite } from '../../domain/authorization.js';
 import { DomainError } from '../../domain/errors.js';
-import { assertPasswordAllowed, userNameParts } from '../../domain/password-policy.js';
+import {
+  assertPasswordAllowed,
+  type PasswordPolicyContext,
+  tenantNameParts,
+  userNameParts,
+} from '../../domain/password-policy.js';
 import { requirePermission } from '../../domain/permissions.js';
 import {
   assertCloudMayChange,
@@ -107,7 +112,12 @@ export class UserService {
     this.assertVerifiedDomain(upn);
     assertPasswordAllowed(
       password,
-      userNameParts({ userPrincipalName: upn, displayName: changes.displayName ?? null }),
+      this.passwordPolicyContext({
+        userPrincipalName: upn,
+        displayName: changes.displayName ?? null,
+        givenName: changes.givenName ?? null,
+        surname: changes.surname ?? null,
+      }),
     );
     const now = this.deps.clock().toISOString();
     const { passwordProfile, ...profile } = changes;
@@ -141,7 +151,7 @@ export class UserService {
     const { passwordProfile, ...profile } = changes;
     const record: { -readonly [K in keyof UserRecordChanges]: UserRecordChanges[K] } = { ...profile, updatedAt: now };
     if (passwordProfile?.password !== undefined) {
-      assertPasswordAllowed(passwordProfile.password, userNameParts({ ...user, ...profile }));
+      assertPasswordAllowed(passwordProfile.password, this.passwordPolicyContext({ ...user, ...profile }));
       record.passwordHash = await this.deps.passwords.hash(passwordProfile.password);
       record.passwordChangedAt = now;
     }
@@ -182,6 +192,15 @@ export class UserService {
 
   private findOrFail(idOrUserPrincipalName: string): Promise<DirectoryUser> {
     return findUserOrFail(this.deps.users, idOrUserPrincipalName);
+  }
+
+  /**
+   * The user's name parts and the tenant's (from its verified domains; the service is not given the
+   * tenant's display name) for the password policy.
+   */
+  private passwordPolicyContext(user: Parameters<typeof userNameParts>[0]): PasswordPolicyContext {
+    const tenantParts = this.deps.verifiedDomains().flatMap((domain) => tenantNameParts('', domain));
+    return { userNameParts: userNameParts(user), tenantNameParts: [...new Set(tenantParts)] };
   }
 
   private assertVerifiedDomain(upn: string): void {

@@ -40,18 +40,25 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('verification_codes_flow').on('verification_codes').column('flow_id').execute();
 
+  // Keyed by an HMAC of the normalised user ID, not by user id: attempts against unknown users are counted and
+  // blocked exactly like those against real ones, so the lockout cannot tell them apart.
   await db.schema
     .createTable('sspr_attempts')
     .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
-    .addColumn('user_id', 'varchar(36)', (c) => c.notNull().references('users.id').onDelete('cascade'))
+    .addColumn('subject_key', 'varchar(64)', (c) => c.notNull())
     .addColumn('kind', 'varchar(24)', (c) => c.notNull())
     .addColumn('at', 'varchar(40)', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('sspr_attempts_user').on('sspr_attempts').columns(['user_id', 'kind', 'at']).execute();
+  await db.schema
+    .createIndex('sspr_attempts_subject')
+    .on('sspr_attempts')
+    .columns(['subject_key', 'kind', 'at'])
+    .execute();
 
   await db.schema
     .createTable('sspr_blocks')
-    .addColumn('user_id', 'varchar(36)', (c) => c.primaryKey().references('users.id').onDelete('cascade'))
+    .addColumn('subject_key', 'varchar(64)', (c) => c.primaryKey())
+    .addColumn('user_id', 'varchar(36)', (c) => c.references('users.id').onDelete('cascade'))
     .addColumn('blocked_until', 'varchar(40)', (c) => c.notNull())
     .addColumn('reason', 'varchar(64)', (c) => c.notNull())
     .addColumn('blocked_at', 'varchar(40)', (c) => c.notNull())

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestServer, type TestServer } from '../../support/test-container.js';
+import { createTestServer, operator, type TestServer } from '../../support/test-container.js';
 
 describe('password reset policy admin API', () => {
   let server: TestServer;
@@ -37,6 +37,7 @@ describe('password reset policy admin API', () => {
       registrationReconfirmIntervalInDays: 180,
       writebackEnabled: true,
       allowUnlockWithoutReset: false,
+      customBannedPasswords: [],
     });
   });
 
@@ -69,12 +70,36 @@ describe('password reset policy admin API', () => {
       'numberOfAuthenticationMethodsRequired',
     ],
     [{ favouriteColour: 'blue' }, 'favouriteColour'],
+    [{ customBannedPasswords: ['abc'] }, 'customBannedPasswords'],
   ])('refuses %j with a 400 naming %s, and keeps the policy', async (body, field) => {
     const before = (await call('GET', '', reader)).json();
     const response = await call('PATCH', '', admin, body);
     expect(response.statusCode).toBe(400);
     expect(response.json().error.message).toContain(field);
     expect((await call('GET', '', reader)).json()).toEqual(before);
+  });
+
+  it('stores custom banned passwords lowercase and refuses an admin reset to one of them', async () => {
+    const changed = await call('PATCH', '', admin, { customBannedPasswords: ['Fabrikam', 'fabrikam', 'Northwind'] });
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect(changed.json().customBannedPasswords).toEqual(['fabrikam', 'northwind']);
+    await server.container.users.createUser(operator, {
+      userPrincipalName: 'katherine@contoso.com',
+      displayName: 'Katherine Johnson',
+      accountEnabled: true,
+      mailNickname: 'katherine',
+      passwordProfile: { password: 'Orbital-Mechanics-1962', forceChangePasswordNextSignIn: false },
+    });
+    const writer = await server.tokenFor(['UserAuthenticationMethod.ReadWrite.All']);
+    const reset = (newPassword: string) =>
+      server.app.inject({
+        method: 'POST',
+        url: '/v1.0/users/katherine@contoso.com/authentication/methods/28c10230-6103-485e-b985-444c60001490/resetPassword',
+        headers: { authorization: `Bearer ${writer}` },
+        payload: { newPassword },
+      });
+    expect((await reset('F@brikam-24')).statusCode).toBe(400);
+    expect((await reset('Slide-Rule-Kx7!mPq')).statusCode).toBe(202);
   });
 
   it('needs Policy.ReadWrite.AuthenticationMethod to change and a reader permission to read', async () => {

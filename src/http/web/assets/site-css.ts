@@ -1,0 +1,43 @@
+/**
+ * The self-service pages' only style sheet, served from `/assets/site.css` (the Content-Security-Policy allows
+ * no inline style). The brand colour is the tenant's; contrast is checked against white text and backgrounds.
+ */
+export function siteCss(brandColor: string): string {
+  return `:root{--brand:${brandColor};--text:#1b1b1b;--muted:#505050;--error:#a4262c;--border:#8a8886}
+*{box-sizing:border-box}
+html{font-family:"Segoe UI",system-ui,-apple-system,sans-serif;color:var(--text);background:#f2f2f2;line-height:1.5}
+body{margin:0}
+.skip{position:absolute;left:-999px;top:0;background:#fff;padding:.5rem}
+.skip:focus{left:.5rem}
+header.brand{background:var(--brand);color:#fff;padding:.75rem 1rem;display:flex;align-items:center;gap:.75rem}
+header.brand img{max-height:2rem}
+header.brand .tenant{font-weight:600}
+main{max-width:34rem;margin:1.5rem auto;background:#fff;padding:1.5rem 1.75rem;border-radius:4px;box-shadow:0 2px 6px rgba(0,0,0,.15)}
+h1{font-size:1.5rem;font-weight:600;margin:0 0 .5rem}
+h2{font-size:1.15rem;font-weight:600}
+p.step{color:var(--muted);margin:0 0 1rem}
+label{display:block;font-weight:600;margin:.75rem 0 .25rem}
+.hint{color:var(--muted);font-size:.9rem;margin:.1rem 0 .25rem}
+input[type=text],input[type=email],input[type=password],input[type=tel],input:not([type]){width:100%;font-size:1rem;padding:.5rem;border:1px solid var(--border);border-radius:2px}
+input:focus,button:focus,a:focus,summary:focus{outline:3px solid #000;outline-offset:2px}
+fieldset{border:0;padding:0;margin:0 0 1rem}
+legend{font-weight:600;margin-bottom:.5rem}
+.choice{display:flex;align-items:flex-start;gap:.5rem;margin:.4rem 0}
+.choice input{margin-top:.35rem}
+.choice label{font-weight:400;margin:0}
+.actions{display:flex;flex-wrap:wrap;gap:.75rem;margin-top:1.25rem;align-items:center}
+button{font-size:1rem;padding:.5rem 1.5rem;border-radius:2px;border:1px solid var(--brand);background:var(--brand);color:#fff;cursor:pointer}
+button.secondary{background:#fff;color:var(--text);border-color:var(--border)}
+button.link{background:none;border:0;color:var(--brand);padding:0;text-decoration:underline}
+.errors{border-left:4px solid var(--error);padding:.25rem .75rem;margin:0 0 1rem;color:var(--error)}
+.errors h2{font-size:1rem;margin:.25rem 0}
+.errors ul{margin:.25rem 0;padding-left:1.25rem}
+.status{border-left:4px solid var(--brand);padding:.25rem .75rem;margin:0 0 1rem}
+.captcha{display:block;border:1px solid var(--border);background:#fff;max-width:100%;height:auto}
+table.methods{width:100%;border-collapse:collapse;margin:.5rem 0 1rem}
+table.methods th,table.methods td{text-align:left;padding:.5rem;border-bottom:1px solid #e1dfdd;vertical-align:top}
+footer{max-width:34rem;margin:0 auto 2rem;padding:0 1rem;color:var(--muted);font-size:.9rem}
+footer a{color:var(--muted)}
+@media (max-width:36rem){main{margin:0;border-radius:0;box-shadow:none;padding:1rem}}
+`;
+}

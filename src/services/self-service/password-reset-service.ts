@@ -1,0 +1,814 @@
+import { randomInt } from 'node:crypto';
+import type { AuditEventDraft } from '../../domain/audit.js';
+import { userTarget } from '../../domain/audit.js';
+import {
+  type AuthenticationMethodSet,
+  evaluateSsprReadiness,
+  type MethodReadiness,
+} from '../../domain/authentication-methods.js';
+import { maskEmailAddress } from '../../domain/email-address.js';
+import {
+  findPasswordProblems,
+  type PasswordProblem,
+  tenantNameParts,
+  userNameParts,
+} from '../../domain/password-policy.js';
+import { dialableNumber, maskPhoneNumber } from '../../domain/phone-number.js';
+import {
+  type CodeChannel,
+  isResetFlowExpired,
+  newResetFlow,
+  type ResetEffect,
+  type ResetEvent,
+  type ResetFlow,
+  type ResetProblem,
+  type ResetStep,
+  resetFlowSchemaVersion,
+  transition,
+  verificationCodeLifetimeMs,
+} from '../../domain/reset-flow.js';
+import { predefinedSecurityQuestions, type SecurityQuestionAnswer } from '../../domain/security-questions.js';
+import type { StoredCode, StoredFlow } from '../../domain/self-service-records.js';
+import { administratorPolicy, type SsprMethod, type SsprPolicy } from '../../domain/sspr-policy.js';
+import type { DirectoryUser, UserRecordChanges } from '../../domain/user.js';
+import type { CodeDelivery } from '../delivery/code-delivery.js';
+import type { UserLookup } from '../users/find-user.js';
+import type { PasswordHasher } from '../users/user-service.js';
+import { FlowSecrets, subjectOf } from './flow-secrets.js';
+import { ssprLimits } from './sspr-limits.js';
+
+export interface FlowStore {
+  insert(flow: StoredFlow): Promise<void>;
+  find(id: string): Promise<StoredFlow | undefined>;
+  save(flow: StoredFlow, audits?: readonly AuditEventDraft[]): Promise<boolean>;
+  replaceCode(code: StoredCode): Promise<void>;
+  setDeliveryStatus(codeId: string, status: string): Promise<void>;
+  activeCode(flowId: string, now: string): Promise<StoredCode | undefined>;
+  consumeCode(codeId: string, now: string): Promise<boolean>;
+}
+
+export interface LockoutStore {
+  recordAttempt(subjectKey: string, kind: string, at: Date, since: Date): Promise<number>;
+  block(
+    block: { subjectKey: string; userId: string | null; until: Date; reason: string; at: Date },
+    audit: AuditEventDraft | null,
+  ): Promise<void>;
+  blockedUntil(subjectKey: string, now: Date): Promise<Date | null>;
+  clear(subjectKey: string): Promise<void>;
+  recordSend(
+    send: { destinationKey: string; ipAddress: string | null; channel: string; at: Date },
+    since: Date,
+  ): Promise<{ toDestination: number; fromAddress: number }>;
+}
+
+export interface PasswordResetDependencies {
+  readonly flows: FlowStore;
+  readonly lockouts: LockoutStore;
+  readonly users: UserLookup & {
+    update(id: string, changes: UserRecordChanges, audit: AuditEventDraft): Promise<void>;
+  };
+  readonly methods: { load(userId: string): Promise<AuthenticationMethodSet> };
+  readonly roles: { rolesOf(userId: string): Promise<string[]>; administratorIds(): Promise<Set<string>> };
+  readonly policy: {
+    current(): Promise<SsprPolicy>;
+    customQuestions(): Promise<{ id: string; text: string }[]>;
+  };
+  readonly questions: {
+    draw(userId: string, count: number): Promise<string[]>;
+    verify(userId: string, answers: readonly SecurityQuestionAnswer[]): Promise<boolean>;
+  };
+  readonly delivery: CodeDelivery;
+  readonly passwords: PasswordHasher;
+  readonly captcha: { create(): { answer: string; svg: string }; normalize(input: string): string } | null;
+  readonly secrets: FlowSecrets;
+  readonly tenant: () => { displayName: string; defaultDomain: string };
+  readonly clock: () => Date;
+  readonly newId: () => string;
+  /** Waits `ms`; pretend sends wait as long as real ones take (injectable for tests). */
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+/** Who is asking: the flow id from the URL, the browser binding from the cookie, the CSRF token of a POST. */
+export interface FlowHandle {
+  readonly flowId: string;
+  readonly binding: string;
+  readonly ipAddress: string | null;
+  readonly language: string;
+}
+
+export interface MethodChoice {
+  readonly method: SsprMethod;
+  /** Masked number or address; null for security questions. */
+  readonly masked: string | null;
+}
+
+export type ResetPageProblem =
+  | ResetProblem
+  | 'captcha_invalid'
+  | 'user_name_required'
+  | 'send_limited'
+  | 'passwords_differ'
+  | 'writeback_unavailable'
+  | `password_${PasswordProblem}`;
+
+export interface ResetView {
+  readonly flowId: string;
+  readonly csrfToken: string;
+  readonly step: ResetStep['name'] | 'blocked' | 'expired';
+  readonly problems: readonly ResetPageProblem[];
+  readonly userName: string | null;
+  readonly captchaSvg: string | null;
+  readonly methods: readonly MethodChoice[];
+  /** confirmPhone / enterCode: the method in use and where the code goes, masked. */
+  readonly current: { readonly method: SsprMethod; readonly channel: CodeChannel; readonly masked: string } | null;
+  readonly deliveryFailed: boolean;
+  readonly questions: readonly { readonly id: string; readonly text: string }[];
+  readonly gatesPassed: number;
+  readonly gatesRequired: 1 | 2;
+  readonly helpdesk: string | null;
+}
+
+/** What the flow keeps beyond the domain flow. */
+interface FlowExtras {
+  readonly subjectKey: string | null;
+  readonly captchaHash: string | null;
+  readonly captchaSvg: string | null;
+}
+
+interface LoadedFlow {
+  readonly stored: StoredFlow;
+  readonly flow: ResetFlow;
+  readonly extras: FlowExtras;
+}
+
+/** Thrown when the flow id, binding or CSRF token does not check out: the page starts over. */
+export class FlowNotFound extends Error {
+  constructor() {
+    super('The reset session was not found or has expired.');
+  }
+}
+
+const auditService = 'Self-service Password Management' as const;
+
+/**
+ * The password reset flow of SPEC section 7. Every request: load the flow (bound to the browser, CSRF-checked),
+ * turn the input into an event (doing the checks that need I/O), `transition`, perform the effects, save the
+ * flow with its audit events (optimistic revision check). Unknown, disabled, blocked and incapable users get a
+ * pretend flow that walks the same pages and never sends or verifies anything.
+ */
+export class PasswordResetService {
+  /** Recent real send durations, for pretend sends to take as long. */
+  private readonly sendDurations: number[] = [];
+
+  constructor(private readonly deps: PasswordResetDependencies) {}
+
+  async start(ipAddress: string | null): Promise<{ flowId: string; binding: string }> {
+    const now = this.deps.clock();
+    const flow = newResetFlow(FlowSecrets.token(), now);
+    const binding = FlowSecrets.token();
+    const challenge = this.deps.captcha?.create() ?? null;
+    const extras: FlowExtras = {
+      subjectKey: null,
+      captchaHash: challenge ? this.deps.secrets.mac('captcha', flow.id, challenge.answer) : null,
+      captchaSvg: challenge?.svg ?? null,
+    };
+    await this.deps.flows.insert({
+      ...this.serialize(flow, extras),
+      kind: 'reset',
+      csrfHash: FlowSecrets.sha256(this.csrfToken(flow.id, binding)),
+      bindingHash: FlowSecrets.sha256(binding),
+      ipAddress,
+      createdAt: now.toISOString(),
+    });
+    return { flowId: flow.id, binding };
+  }
+
+  /** The page for the flow's current step. */
+  async view(handle: FlowHandle): Promise<ResetView> {
+    const loaded = await this.load(handle);
+    return this.render(loaded, handle, []);
+  }
+
+  async identify(handle: FlowHandle, csrf: string, input: { userName: string; captcha: string }): Promise<ResetView> {
+    const loaded = await this.loadForPost(handle, csrf);
+    const userName = input.userName.trim();
+    if (loaded.flow.step.name !== 'identify') return this.render(loaded, handle, ['step_out_of_order']);
+    if (userName === '' || userName.length > 256) return this.render(loaded, handle, ['user_name_required']);
+    if (this.deps.captcha) {
+      const presented = this.deps.secrets.mac('captcha', loaded.flow.id, this.deps.captcha.normalize(input.captcha));
+      if (!loaded.extras.captchaHash || !this.deps.secrets.same(presented, loaded.extras.captchaHash)) {
+        // A new challenge for every wrong answer: no guessing the same picture twice.
+        const challenge = this.deps.captcha.create();
+        const extras = {
+          ...loaded.extras,
+          captchaHash: this.deps.secrets.mac('captcha', loaded.flow.id, challenge.answer),
+          captchaSvg: challenge.svg,
+        };
+        const saved = await this.persist(loaded, loaded.flow, extras, []);
+        return this.render(saved, handle, ['captcha_invalid']);
+      }
+    }
+    const subjectKey = subjectOf(this.deps.secrets, userName);
+    const now = this.deps.clock();
+    const { user, gatesRequired } = await this.resolveCapableUser(userName, subjectKey, now);
+    const result = transition(
+      loaded.flow,
+      { type: 'identified', userName, userId: user?.id ?? null, gatesRequired },
+      now,
+    );
+    const extras: FlowExtras = { subjectKey, captchaHash: null, captchaSvg: null };
+    return this.apply(loaded, result, extras, handle, user);
+  }
+
+  async chooseMethod(
+    handle: FlowHandle,
+    csrf: string,
+    input: { method: string; channel: string | null },
+  ): Promise<ResetView> {
+    const loaded = await this.loadForPost(handle, csrf);
+    if (await this.isBlocked(loaded)) return this.blocked(loaded, handle);
+    const offered = await this.offeredMethods(loaded);
+    const choice = offered.find((entry) => entry.method === input.method);
+    if (!choice || loaded.flow.gatesPassed.includes(choice.method)) {
+      return this.render(loaded, handle, ['method_unavailable']);
+    }
+    let questionIds: string[] = [];
+    if (choice.method === 'securityQuestions') questionIds = await this.drawQuestions(loaded);
+    const channel: CodeChannel | null = input.channel === 'voice' ? 'voice' : input.channel === 'sms' ? 'sms' : null;
+    const event: ResetEvent = { type: 'methodChosen', method: choice.method, channel, questionIds };
+    return this.apply(loaded, transition(loaded.flow, event, this.deps.clock()), loaded.extras, handle);
+  }
+
+  async confirmPhone(handle: FlowHandle, csrf: string, input: { phoneNumber: string }): Promise<ResetView> {
+    const loaded = await this.loadForPost(handle, csrf);
+    if (await this.isBlocked(loaded)) return this.blocked(loaded, handle);
+    const step = loaded.flow.step;
+    if (step.name !== 'confirmPhone') return this.render(loaded, handle, ['step_out_of_order']);
+    const destination = await this.destinationOf(loaded, step.method);
+    const matches = destination !== null && phoneMatches(input.phoneNumber, destination);
+    return this.apply(
+      loaded,
+      transition(loaded.flow, { type: 'phoneConfirmed', matches }, this.deps.clock()),
+      loaded.extras,
+      handle,
+    );
+  }
+
+  async verifyCode(handle: FlowHandle, csrf: string, input: { code: string }): Promise<ResetView> {
+    const loaded = await this.loadForPost(handle, csrf);
+    if (await this.isBlocked(loaded)) return this.blocked(loaded, handle);
+    const step = loaded.flow.step;
+    if (step.name !== 'enterCode') return this.render(loaded, handle, ['step_out_of_order']);
+    const now = this.deps.clock();
+    const presented = input.code.replace(/\s+/g, '');
+    let valid = false;
+    const code = await this.deps.flows.activeCode(loaded.flow.id, now.toISOString());
+    const destination = loaded.flow.userId ? await this.destinationOf(loaded, step.method) : null;
+    // The same HMAC work whether or not a code exists (pretend flows have none).
+    const expectedKey = this.deps.secrets.mac('destination', destination ?? '');
+    const presentedHash = this.deps.secrets.mac('code', loaded.flow.id, expectedKey, presented);
+    if (code && /^\d{6,8}$/.test(presented) && code.destinationKey === expectedKey) {
+      valid =
+        this.deps.secrets.same(presentedHash, code.codeHash) &&
+        (await this.deps.flows.consumeCode(code.id, now.toISOString()));
+    }
+    return this.apply(loaded, transition(loaded.flow, { type: 'codeChecked', valid }, now), loaded.extras, handle);
+  }
+
+  async resendCode(handle: FlowHandle, csrf: string): Promise<ResetView> {
+    const loaded = await this.loadForPost(handle, csrf);
+    if (await this.isBlocked(loaded)) return this.blocked(loaded, handle);
+    const step = loaded.flow.step;
+    if (step.name !== 'enterCode') return this.render(loaded, handle, ['step_out_of_order']);
+    const effects: ResetEffect[] = [{ type: 'sendCode', method: step.method, channel: step.channel }];
+    return this.apply(loaded, { flow: loaded.flow, effects, problem: null }, loaded.extras, handle);
+  }
+
+  async answerQuestions(
+    handle: FlowHandle,
+    csrf: string,
+    input: { answers: readonly SecurityQuestionAnswer[] },
+  ): Promise<ResetView> {
+    const loaded = await this.loadForPost(handle, csrf);
+    if (await this.isBlocked(loaded)) return this.blocked(loaded, handle);
+    const step = loaded.flow.step;
+    if (step.name !== 'answerQuestions') return this.render(loaded, handle, ['step_out_of_order']);
+    // Only the drawn questions count, each once; a pretend flow verifies against no answers (same argon2 work).
+    const answers = step.questionIds.map((questionId) => ({
+      questionId,
+      answer: input.answers.find((entry) => entry.questionId === questionId)?.answer ?? '',
+    }));
+    const valid = await this.deps.questions.verify(loaded.flow.userId ?? 'no-such-user', answers);
+    const nextQuestionIds = valid ? [] : await this.drawQuestions(loaded);
+    const event: ResetEvent = { type: 'answersChecked', valid: valid && loaded.flow.userId !== null, nextQuestionIds };
+    return this.apply(loaded, transition(loaded.flow, event, this.deps.clock()), loaded.extras, handle);
+  }
+
+  async setPassword(
+    handle: FlowHandle,
+    csrf: string,
+    input: { newPassword: string; confirmPassword: string },
+  ): Promise<ResetView> {
+    const loaded = await this.loadForPost(handle, csrf);
+    if (loaded.flow.step.name !== 'newPassword' || !loaded.flow.userId) {
+      return this.render(loaded, handle, ['step_out_of_order']);
+    }
+    const user = await this.deps.users.findById(loaded.flow.userId);
+    if (!user) throw new FlowNotFound();
+    if (input.newPassword !== input.confirmPassword) return this.render(loaded, handle, ['passwords_differ']);
+    const policy = await this.deps.policy.current();
+    const tenant = this.deps.tenant();
+    const problems = findPasswordProblems(input.newPassword, {
+      userNameParts: userNameParts(user),
+      tenantNameParts: tenantNameParts(tenant.displayName, tenant.defaultDomain),
+      customBannedPasswords: policy.customBannedPasswords,
+    });
+    if (problems.length > 0) {
+      return this.render(
+        loaded,
+        handle,
+        problems.map((problem) => `password_${problem}` as const),
+      );
+    }
+    if (user.onPremisesSyncEnabled) return this.render(loaded, handle, ['writeback_unavailable']);
+    const now = this.deps.clock();
+    const result = transition(loaded.flow, { type: 'passwordChanged' }, now);
+    if (result.problem) return this.render(loaded, handle, [result.problem]);
+    // The flow moves to `done` first: a second submission of the same form loses the revision race.
+    const saved = await this.persist(loaded, result.flow, loaded.extras, []);
+    await this.deps.users.update(
+      user.id,
+      {
+        passwordHash: await this.deps.passwords.hash(input.newPassword),
+        passwordChangedAt: now.toISOString(),
+        forceChangePassword: false,
+        updatedAt: now.toISOString(),
+      },
+      this.audit(handle, user, 'Reset password (self-service)', 'Update', 'User reset their password'),
+    );
+    if (saved.extras.subjectKey) await this.deps.lockouts.clear(saved.extras.subjectKey);
+    await this.notify(user, now, handle.language);
+    return this.render(saved, handle, []);
+  }
+
+  async back(handle: FlowHandle, csrf: string): Promise<ResetView> {
+    const loaded = await this.loadForPost(handle, csrf);
+    return this.apply(loaded, transition(loaded.flow, { type: 'back' }, this.deps.clock()), loaded.extras, handle);
+  }
+
+  /** The CSRF token of a flow: derived from the flow id and the browser binding, so nothing extra is stored. */
+  csrfToken(flowId: string, binding: string): string {
+    return this.deps.secrets.mac('csrf', flowId, binding);
+  }
+
+  // --- steps' plumbing -------------------------------------------------------------------------------------
+
+  private async load(handle: FlowHandle): Promise<LoadedFlow> {
+    const stored = await this.deps.flows.find(handle.flowId);
+    if (stored?.kind !== 'reset') throw new FlowNotFound();
+    if (!this.deps.secrets.same(FlowSecrets.sha256(handle.binding), stored.bindingHash)) throw new FlowNotFound();
+    const data = JSON.parse(stored.data) as Omit<ResetFlow, 'createdAt' | 'expiresAt'> & FlowExtras;
+    const flow: ResetFlow = {
+      id: stored.id,
+      schemaVersion: stored.schemaVersion,
+      revision: stored.revision,
+      userId: stored.userId,
+      enteredUserName: data.enteredUserName,
+      step: data.step,
+      gatesPassed: data.gatesPassed,
+      gatesRequired: data.gatesRequired,
+      createdAt: new Date(stored.createdAt),
+      expiresAt: new Date(stored.expiresAt),
+    };
+    const extras: FlowExtras = {
+      subjectKey: data.subjectKey,
+      captchaHash: data.captchaHash,
+      captchaSvg: data.captchaSvg,
+    };
+    return { stored, flow, extras };
+  }
+
+  private async loadForPost(handle: FlowHandle, csrf: string): Promise<LoadedFlow> {
+    const loaded = await this.load(handle);
+    const expected = FlowSecrets.sha256(this.csrfToken(handle.flowId, handle.binding));
+    if (
+      !this.deps.secrets.same(FlowSecrets.sha256(csrf), expected) ||
+      !this.deps.secrets.same(expected, loaded.stored.csrfHash)
+    ) {
+      throw new FlowNotFound();
+    }
+    if (isResetFlowExpired(loaded.flow, this.deps.clock())) throw new FlowNotFound();
+    return loaded;
+  }
+
+  private serialize(
+    flow: ResetFlow,
+    extras: FlowExtras,
+  ): Omit<StoredFlow, 'kind' | 'csrfHash' | 'bindingHash' | 'ipAddress' | 'createdAt'> {
+    const data = {
+      enteredUserName: flow.enteredUserName,
+      step: flow.step,
+      gatesPassed: flow.gatesPassed,
+      gatesRequired: flow.gatesRequired,
+      ...extras,
+    };
+    return {
+      id: flow.id,
+      schemaVersion: resetFlowSchemaVersion,
+      revision: flow.revision,
+      state: flow.step.name,
+      userId: flow.userId,
+      data: JSON.stringify(data),
+      updatedAt: this.deps.clock().toISOString(),
+      expiresAt: flow.expiresAt.toISOString(),
+    };
+  }
+
+  private async persist(
+    loaded: LoadedFlow,
+    flow: ResetFlow,
+    extras: FlowExtras,
+    audits: readonly AuditEventDraft[],
+  ): Promise<LoadedFlow> {
+    const next = { ...flow, revision: loaded.flow.revision + 1 };
+    const stored: StoredFlow = { ...loaded.stored, ...this.serialize(next, extras) };
+    if (!(await this.deps.flows.save(stored, audits))) throw new FlowNotFound();
+    return { stored, flow: next, extras };
+  }
+
+  /** Performs the transition's effects, then saves the flow with its audit events. */
+  private async apply(
+    loaded: LoadedFlow,
+    result: { flow: ResetFlow; effects: readonly ResetEffect[]; problem: ResetProblem | null },
+    extras: FlowExtras,
+    handle: FlowHandle,
+    identifiedUser?: DirectoryUser | null,
+  ): Promise<ResetView> {
+    const problems: ResetPageProblem[] = result.problem ? [result.problem] : [];
+    if (result.problem === 'flow_expired') throw new FlowNotFound();
+    let flow = result.flow;
+    const audits: AuditEventDraft[] = [];
+    const user =
+      identifiedUser !== undefined
+        ? identifiedUser
+        : flow.userId
+          ? ((await this.deps.users.findById(flow.userId)) ?? null)
+          : null;
+    const current = { ...loaded, flow, extras };
+    let blocked = false;
+    for (const effect of result.effects) {
+      switch (effect.type) {
+        case 'progress':
+          if (user)
+            audits.push(
+              this.audit(handle, user, 'Self-service password reset flow activity progress', 'Other', effect.activity),
+            );
+          break;
+        case 'recordVerificationFailure':
+          blocked = (await this.countFailure(current, user, 'verificationFailure', handle)) || blocked;
+          break;
+        case 'recordIdentityFailure':
+          blocked = (await this.countFailure(current, user, 'identityFailure', handle)) || blocked;
+          break;
+        case 'sendCode': {
+          const outcome = await this.sendCode(current, effect, handle);
+          if (outcome === 'limited') problems.push('send_limited');
+          if (outcome === 'blocked') blocked = true;
+          flow = transition(flow, { type: 'codeSent', delivered: outcome === 'sent' }, this.deps.clock()).flow;
+          break;
+        }
+        case 'completed':
+          break;
+      }
+    }
+    const saved = await this.persist(loaded, flow, extras, audits);
+    if (blocked) return this.blocked(saved, handle);
+    return this.render(saved, handle, problems);
+  }
+
+  /** A known, enabled, capable, unblocked user and their gate count; null (a pretend flow) otherwise. */
+  private async resolveCapableUser(
+    userName: string,
+    subjectKey: string,
+    now: Date,
+  ): Promise<{ user: DirectoryUser | null; gatesRequired: 1 | 2 }> {
+    const [user, policy, blockedUntil] = await Promise.all([
+      this.deps.users.findByUserPrincipalName(userName),
+      this.deps.policy.current(),
+      this.deps.lockouts.blockedUntil(subjectKey, now),
+    ]);
+    if (!user) return { user: null, gatesRequired: policy.numberOfAuthenticationMethodsRequired };
+    const [methods, roles] = await Promise.all([this.deps.methods.load(user.id), this.deps.roles.rolesOf(user.id)]);
+    const readiness = evaluateSsprReadiness({ user, methods, tenantPolicy: policy, isAdministrator: roles.length > 0 });
+    if (!readiness.isSsprCapable || blockedUntil) {
+      return { user: null, gatesRequired: readiness.numberOfMethodsRequired };
+    }
+    return { user, gatesRequired: readiness.numberOfMethodsRequired };
+  }
+
+  /** Usable methods, masked; for a pretend flow the policy's methods with stable made-up masks. */
+  private async offeredMethods(loaded: LoadedFlow): Promise<MethodChoice[]> {
+    const policy = await this.deps.policy.current();
+    if (!loaded.flow.userId) return this.pretendMethods(loaded, policy);
+    const user = await this.deps.users.findById(loaded.flow.userId);
+    if (!user) return this.pretendMethods(loaded, policy);
+    const [methods, roles] = await Promise.all([this.deps.methods.load(user.id), this.deps.roles.rolesOf(user.id)]);
+    const readiness = evaluateSsprReadiness({ user, methods, tenantPolicy: policy, isAdministrator: roles.length > 0 });
+    return readiness.methods.filter((method) => method.usable).map(maskedChoice);
+  }
+
+  private pretendMethods(loaded: LoadedFlow, tenantPolicy: SsprPolicy): MethodChoice[] {
+    const seed = this.deps.secrets.mac('pretend', loaded.extras.subjectKey ?? loaded.flow.id);
+    const digits = String(Number.parseInt(seed.slice(0, 6), 16) % 100).padStart(2, '0');
+    const letters = 'abcdefghijklmnopqrstuvwxyz';
+    const prefix = [0, 1].map((i) => letters[Number.parseInt(seed.slice(8 + i * 2, 10 + i * 2), 16) % 26]).join('');
+    const domains = ['outlook.com', 'gmail.com', 'yahoo.com', 'hotmail.com'];
+    const domain = domains[Number.parseInt(seed.slice(14, 16), 16) % domains.length];
+    const policy =
+      loaded.flow.gatesRequired === 2
+        ? { ...tenantPolicy, numberOfAuthenticationMethodsRequired: 2 as const }
+        : tenantPolicy;
+    const choices: MethodChoice[] = [];
+    if (policy.emailOptionEnabled) choices.push({ method: 'email', masked: `${prefix}*****@${domain}` });
+    if (policy.mobilePhoneOptionEnabled) choices.push({ method: 'mobilePhone', masked: `+X XXXXXXXX${digits}` });
+    if (policy.officePhoneOptionEnabled)
+      choices.push({ method: 'officePhone', masked: `+X XXXXXXXX${digits.split('').reverse().join('')}` });
+    if (policy.securityQuestionsOptionEnabled) choices.push({ method: 'securityQuestions', masked: null });
+    return choices;
+  }
+
+  /** The real number or address behind a method, or null (pretend flows, removed data). */
+  private async destinationOf(loaded: LoadedFlow, method: SsprMethod): Promise<string | null> {
+    if (!loaded.flow.userId) return null;
+    const user = await this.deps.users.findById(loaded.flow.userId);
+    if (!user) return null;
+    const [methods, roles, policy] = await Promise.all([
+      this.deps.methods.load(user.id),
+      this.deps.roles.rolesOf(user.id),
+      this.deps.policy.current(),
+    ]);
+    const readiness = evaluateSsprReadiness({ user, methods, tenantPolicy: policy, isAdministrator: roles.length > 0 });
+    const entry = readiness.methods.find((candidate) => candidate.method === method && candidate.usable);
+    return entry?.value ?? null;
+  }
+
+  private async drawQuestions(loaded: LoadedFlow): Promise<string[]> {
+    const policy = await this.deps.policy.current();
+    const count = policy.numberOfQuestionsToReset;
+    if (loaded.flow.userId) return this.deps.questions.draw(loaded.flow.userId, count);
+    // Pretend: like a real user's, the draws come from one fixed set of questions (chosen by the typed user ID),
+    // so repeated attempts cannot tell a made-up account from a registered one.
+    const seed = this.deps.secrets.mac('pretend-questions', loaded.extras.subjectKey ?? loaded.flow.id);
+    const registered = Object.keys(predefinedSecurityQuestions)
+      .map((id) => ({ id, rank: this.deps.secrets.mac('rank', seed, id) }))
+      .sort((a, b) => a.rank.localeCompare(b.rank))
+      .slice(0, policy.numberOfQuestionsToRegister)
+      .map((entry) => entry.id);
+    for (let i = registered.length - 1; i > 0; i--) {
+      const j = randomInt(i + 1);
+      [registered[i], registered[j]] = [registered[j] as string, registered[i] as string];
+    }
+    return registered.slice(0, count);
+  }
+
+  /** Sends a new code (or pretends to, taking as long); 'limited' when a send limit refuses it. */
+  private async sendCode(
+    loaded: LoadedFlow,
+    effect: { method: 'email' | 'mobilePhone' | 'officePhone'; channel: CodeChannel },
+    handle: FlowHandle,
+  ): Promise<'sent' | 'failed' | 'limited' | 'blocked'> {
+    const now = this.deps.clock();
+    const destination = await this.destinationOf(loaded, effect.method);
+    const destinationKey = this.deps.secrets.mac(
+      'destination',
+      destination ?? loaded.extras.subjectKey ?? loaded.flow.id,
+    );
+    const counts = await this.deps.lockouts.recordSend(
+      { destinationKey, ipAddress: handle.ipAddress, channel: effect.channel, at: now },
+      new Date(now.getTime() - ssprLimits.sendWindowMs),
+    );
+    if (counts.toDestination > ssprLimits.sendsPerDestination || counts.fromAddress > ssprLimits.sendsPerAddress) {
+      return 'limited';
+    }
+    if (effect.channel === 'email' && loaded.extras.subjectKey) {
+      const emails = await this.deps.lockouts.recordAttempt(
+        loaded.extras.subjectKey,
+        'emailSent',
+        now,
+        new Date(now.getTime() - ssprLimits.emailWindowMs),
+      );
+      if (emails > ssprLimits.emailsPerWindow) {
+        const user = loaded.flow.userId ? ((await this.deps.users.findById(loaded.flow.userId)) ?? null) : null;
+        await this.block(loaded, user, 'Too many emails sent', handle);
+        return 'blocked';
+      }
+    }
+    if (!destination) {
+      await this.deps.sleep(this.typicalSendMs());
+      return 'sent';
+    }
+    const code = FlowSecrets.code();
+    const stored: StoredCode = {
+      id: this.deps.newId(),
+      flowId: loaded.flow.id,
+      channel: effect.channel,
+      destinationKey,
+      codeHash: this.deps.secrets.mac('code', loaded.flow.id, destinationKey, code),
+      createdAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + verificationCodeLifetimeMs).toISOString(),
+      deliveryStatus: 'pending',
+    };
+    await this.deps.flows.replaceCode(stored);
+    const started = Date.now();
+    const outcome = await this.deps.delivery.sendCode({
+      channel: effect.channel,
+      to: destination,
+      code,
+      purpose: 'passwordReset',
+      language: handle.language,
+    });
+    this.rememberSendDuration(Date.now() - started);
+    await this.deps.flows.setDeliveryStatus(stored.id, outcome.status);
+    return outcome.status === 'sent' ? 'sent' : 'failed';
+  }
+
+  private typicalSendMs(): number {
+    if (this.sendDurations.length === 0) return 0;
+    const sorted = [...this.sendDurations].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)] ?? 0;
+  }
+
+  private rememberSendDuration(ms: number): void {
+    this.sendDurations.push(ms);
+    if (this.sendDurations.length > 50) this.sendDurations.shift();
+  }
+
+  /** Counts a failure; true when it blocked the subject. */
+  private async countFailure(
+    loaded: LoadedFlow,
+    user: DirectoryUser | null,
+    kind: 'verificationFailure' | 'identityFailure',
+    handle: FlowHandle,
+  ): Promise<boolean> {
+    const subjectKey = loaded.extras.subjectKey;
+    if (!subjectKey) return false;
+    const now = this.deps.clock();
+    const window = kind === 'verificationFailure' ? ssprLimits.verificationWindowMs : ssprLimits.identityWindowMs;
+    const limit = kind === 'verificationFailure' ? ssprLimits.verificationFailures : ssprLimits.identityFailures;
+    const count = await this.deps.lockouts.recordAttempt(subjectKey, kind, now, new Date(now.getTime() - window));
+    if (count < limit) return false;
+    await this.block(
+      loaded,
+      user,
+      kind === 'verificationFailure' ? 'Too many failed verification attempts' : 'Too many failed identity checks',
+      handle,
+    );
+    return true;
+  }
+
+  private async block(
+    loaded: LoadedFlow,
+    user: DirectoryUser | null,
+    reason: string,
+    handle: FlowHandle,
+  ): Promise<void> {
+    const now = this.deps.clock();
+    await this.deps.lockouts.block(
+      {
+        subjectKey: loaded.extras.subjectKey ?? loaded.flow.id,
+        userId: user?.id ?? null,
+        until: new Date(now.getTime() + ssprLimits.blockMs),
+        reason,
+        at: now,
+      },
+      user ? this.audit(handle, user, 'Blocked from self-service password reset', 'Other', reason, 'failure') : null,
+    );
+  }
+
+  private async isBlocked(loaded: LoadedFlow): Promise<boolean> {
+    if (!loaded.extras.subjectKey) return false;
+    return (await this.deps.lockouts.blockedUntil(loaded.extras.subjectKey, this.deps.clock())) !== null;
+  }
+
+  private async blocked(loaded: LoadedFlow, handle: FlowHandle): Promise<ResetView> {
+    const view = await this.render(loaded, handle, []);
+    return { ...view, step: 'blocked', methods: [], current: null, questions: [] };
+  }
+
+  private async notify(user: DirectoryUser, at: Date, language: string): Promise<void> {
+    const policy = await this.deps.policy.current();
+    const methods = await this.deps.methods.load(user.id);
+    if (policy.notifyUsersOnPasswordReset) {
+      const to = [user.mail, methods.email, ...user.otherMails].filter((value): value is string => !!value);
+      await this.deps.delivery.notifyPasswordChanged({
+        to,
+        userPrincipalName: user.userPrincipalName,
+        displayName: user.displayName,
+        at,
+        language,
+        kind: 'self',
+      });
+    }
+    const roles = await this.deps.roles.rolesOf(user.id);
+    if (roles.length > 0 && policy.notifyOnAdminPasswordReset) {
+      const adminIds = [...(await this.deps.roles.administratorIds())].filter((id) => id !== user.id);
+      const admins = await Promise.all(adminIds.map((id) => this.deps.users.findById(id)));
+      const to = admins.map((admin) => admin?.mail).filter((value): value is string => !!value);
+      if (to.length > 0) {
+        await this.deps.delivery.notifyPasswordChanged({
+          to,
+          userPrincipalName: user.userPrincipalName,
+          displayName: user.displayName,
+          at,
+          language,
+          kind: 'adminResetByUser',
+        });
+      }
+    }
+  }
+
+  private audit(
+    handle: FlowHandle,
+    user: DirectoryUser,
+    activity: string,
+    operationType: AuditEventDraft['operationType'],
+    reason: string,
+    result: 'success' | 'failure' = 'success',
+  ): AuditEventDraft {
+    return {
+      activityDisplayName: activity,
+      category: 'UserManagement',
+      loggedByService: auditService,
+      operationType,
+      result,
+      resultReason: reason,
+      initiatedBy: { user: { id: user.id, userPrincipalName: user.userPrincipalName, ipAddress: handle.ipAddress } },
+      targetResources: [userTarget(user)],
+      correlationId: handle.flowId,
+    };
+  }
+
+  private async render(
+    loaded: LoadedFlow,
+    handle: FlowHandle,
+    problems: readonly ResetPageProblem[],
+  ): Promise<ResetView> {
+    const { flow } = loaded;
+    const policy = await this.deps.policy.current();
+    const step = flow.step;
+    let methods: MethodChoice[] = [];
+    let current: ResetView['current'] = null;
+    let questions: { id: string; text: string }[] = [];
+    if (step.name === 'chooseMethod') {
+      methods = (await this.offeredMethods(loaded)).filter((choice) => !flow.gatesPassed.includes(choice.method));
+    }
+    if (step.name === 'confirmPhone' || step.name === 'enterCode') {
+      const offered = await this.offeredMethods(loaded);
+      const masked = offered.find((choice) => choice.method === step.method)?.masked ?? '';
+      current = { method: step.method, channel: step.channel, masked };
+    }
+    if (step.name === 'answerQuestions') {
+      const custom = await this.deps.policy.customQuestions();
+      questions = step.questionIds.map((id) => ({
+        id,
+        text: predefinedSecurityQuestions[id] ?? custom.find((question) => question.id === id)?.text ?? id,
+      }));
+    }
+    const effectivePolicy = flow.gatesRequired === 2 ? administratorPolicy(policy) : policy;
+    return {
+      flowId: flow.id,
+      csrfToken: this.csrfToken(flow.id, handle.binding),
+      step: step.name,
+      problems,
+      userName: flow.enteredUserName,
+      captchaSvg: step.name === 'identify' ? loaded.extras.captchaSvg : null,
+      methods,
+      current,
+      deliveryFailed: step.name === 'enterCode' && step.deliveryFailed,
+      questions,
+      gatesPassed: flow.gatesPassed.length,
+      gatesRequired: flow.gatesRequired,
+      helpdesk: effectivePolicy.customHelpdeskEmailOrUrl ?? null,
+    };
+  }
+}
+
+function maskedChoice(method: MethodReadiness): MethodChoice {
+  if (method.method === 'securityQuestions' || method.value === null) return { method: method.method, masked: null };
+  if (method.method === 'email') return { method: 'email', masked: maskEmailAddress(method.value) };
+  return { method: method.method, masked: maskPhoneNumber(method.value) };
+}
+
+/**
+ * The typed number matches when its digits equal the number to dial, with or without the country code
+ * ("+1 425 555 0100", "14255550100" and "4255550100" all match +1 4255550100); the extension is ignored.
+ */
+export function phoneMatches(typed: string, destination: string): boolean {
+  const dial = dialableNumber(destination);
+  if (!dial) return false;
+  const typedDigits = typed.split(/x|ext/i)[0]?.replace(/\D/g, '') ?? '';
+  const dialDigits = dial.replace(/\D/g, '');
+  const countryCode = destination.replace(/^\+/, '').split(' ')[0] ?? '';
+  const national = dialDigits.slice(countryCode.length);
+  return typedDigits.length >= 6 && (typedDigits === dialDigits || typedDigits === national);
+}
