@@ -243,6 +243,11 @@ export async function createContainer(config: Config, overrides: ContainerOverri
         const now = clock();
         const flows = await new SqlSelfServiceFlowRepository(database.db).purgeExpired(now.toISOString());
         await new SqlSsprLockoutRepository(database.db).purgeOlderThan(new Date(now.getTime() - 24 * 60 * 60 * 1000));
+        // Sessions past their absolute lifetime or idle for more than an hour can never be used again.
+        await new SqlWebSessionRepository(database.db).purgeExpired(
+          now.toISOString(),
+          new Date(now.getTime() - 60 * 60 * 1000).toISOString(),
+        );
         if (flows > 0) logger.info({ flows }, 'expired self-service flows purged');
       } catch (error) {
         logger.error({ err: error }, 'self-service purge failed');

@@ -27,7 +27,7 @@ import {
   type SecurityQuestionAnswer,
 } from '../../domain/security-questions.js';
 import type { StoredCode, StoredFlow } from '../../domain/self-service-records.js';
-import type { SsprPolicy } from '../../domain/sspr-policy.js';
+import { administratorPolicy, enabledMethods, type SsprMethod, type SsprPolicy } from '../../domain/sspr-policy.js';
 import type { DirectoryUser } from '../../domain/user.js';
 import type { CodeDelivery } from '../delivery/code-delivery.js';
 import type { UserLookup } from '../users/find-user.js';
@@ -68,7 +68,7 @@ export interface SessionStore {
 
 /**
  * The narrow port directory sync will plug in: checks a synced user's password against the on-premises
- * directory (pass-through bind). Null until then: synced users are told sign-in arrives with directory sync.
+ * directory (pass-through bind). Null until then: synced users cannot sign in (the generic failure).
  */
 export interface OnPremisesPasswordCheck {
   verify(user: DirectoryUser, password: string): Promise<boolean>;
@@ -130,7 +130,7 @@ export const sessionLifetimeMs = 8 * 60 * 60_000;
 export const signInFailureLimit = 10;
 export const signInWindowMs = 15 * 60_000;
 
-export type SignInProblem = 'sign_in_failed' | 'sign_in_limited' | 'synced_user' | 'must_reset' | 'user_name_required';
+export type SignInProblem = 'sign_in_failed' | 'sign_in_limited' | 'must_reset' | 'user_name_required';
 
 export type SignInResult =
   | { readonly ok: true; readonly token: string }
@@ -238,7 +238,7 @@ export class SecurityInfoService {
 
   /**
    * Unknown user, wrong password and disabled account give the same answer after the same argon2 work. Only a
-   * correct password reveals that the user must reset it first; synced users cannot be checked yet.
+   * correct password reveals that the user must reset it first; synced users fail until directory sync checks them.
    */
   async signIn(input: { userName: string; password: string; ipAddress: string | null }): Promise<SignInResult> {
     const upn = input.userName.trim();
@@ -275,7 +275,9 @@ export class SecurityInfoService {
       return { ok: false, problem: 'sign_in_failed' };
     };
     if (user?.onPremisesSyncEnabled && user.accountEnabled) {
-      if (!this.deps.onPremises) return { ok: false, problem: 'synced_user' };
+      // Until directory sync plugs in the on-premises check, a synced user fails like a wrong password: a
+      // distinct message would tell anyone typing a user ID that the account exists and is synced.
+      if (!this.deps.onPremises) return failed();
       if (!(await this.deps.onPremises.verify(user, input.password))) return failed();
     } else if (!user?.accountEnabled || storedHash === null || !verified) {
       return failed();
@@ -347,7 +349,7 @@ export class SecurityInfoService {
       this.deps.policy.current(),
     ]);
     const enabled = (method: 'email' | 'mobilePhone' | 'securityQuestions') =>
-      readiness.methods.find((entry) => entry.method === method)?.reason !== 'not_enabled_in_policy';
+      enabledInEffectivePolicy(readiness, policy, method);
     const phone = methods.phones.mobile ?? null;
     const summaries: MethodSummary[] = [
       {
@@ -580,8 +582,8 @@ export class SecurityInfoService {
     user: DirectoryUser,
     method: 'email' | 'mobilePhone' | 'securityQuestions',
   ): Promise<boolean> {
-    const readiness = await this.readiness(user);
-    return readiness.methods.find((entry) => entry.method === method)?.reason !== 'not_enabled_in_policy';
+    const [readiness, policy] = await Promise.all([this.readiness(user), this.deps.policy.current()]);
+    return enabledInEffectivePolicy(readiness, policy, method);
   }
 
   private async startVerification(session: ActiveSession, state: VerificationState): Promise<StartResult> {
@@ -743,4 +745,10 @@ function change(displayName: string, before: string | null, after: string | null
     oldValue: before === null ? null : JSON.stringify(mask(before)),
     newValue: after === null ? null : JSON.stringify(mask(after)),
   };
+}
+
+/** Whether the policy that applies to the user (administrators get the fixed one) offers the method at all. */
+function enabledInEffectivePolicy(readiness: SsprReadiness, tenantPolicy: SsprPolicy, method: SsprMethod): boolean {
+  const policy = readiness.policyApplied === 'administrator' ? administratorPolicy(tenantPolicy) : tenantPolicy;
+  return enabledMethods(policy).includes(method);
 }

@@ -39,7 +39,12 @@ export interface E2eServer {
 }
 
 /** Application permissions of the app the seed registers for the tests' Graph and admin API calls. */
-const appPermissions = ['AuditLog.Read.All', 'Policy.ReadWrite.AuthenticationMethod', 'User.Read.All'];
+const appPermissions = [
+  'AuditLog.Read.All',
+  'Policy.ReadWrite.AuthenticationMethod',
+  'User.Read.All',
+  'UserAuthenticationMethod.Read.All',
+];
 
 /**
  * A fresh data folder seeded in-process with the real container, then the real server as a child process

@@ -32,6 +32,7 @@ button.link{background:none;border:0;color:var(--brand);padding:0;text-decoratio
 .errors{border-left:4px solid var(--error);padding:.25rem .75rem;margin:0 0 1rem;color:var(--error)}
 .errors h2{font-size:1rem;margin:.25rem 0}
 .errors ul{margin:.25rem 0;padding-left:1.25rem}
+.field-error{color:var(--error);font-weight:600;margin:.25rem 0 .25rem}
 .status{border-left:4px solid var(--brand);padding:.25rem .75rem;margin:0 0 1rem}
 .captcha{display:block;border:1px solid var(--border);background:#fff;max-width:100%;height:auto}
 table.methods{width:100%;border-collapse:collapse;margin:.5rem 0 1rem}

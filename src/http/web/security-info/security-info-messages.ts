@@ -158,8 +158,6 @@ const englishProblems: Record<SecurityInfoProblem, string> = {
   sign_in_failed: 'Your user ID or password is incorrect.',
   sign_in_limited: 'Too many failed sign-ins for this user ID. Wait 15 minutes and try again.',
   user_name_required: 'Enter your user ID.',
-  synced_user:
-    'Your account is managed by your organization’s on-premises directory. Signing in here arrives with directory sync; until then, contact your administrator.',
   must_reset: 'You must change your password before you can continue. Reset it at /passwordreset.',
   phone_invalid: 'Enter a valid phone number, with its country code or a country chosen from the list.',
   phone_country_blocked: 'Your organization doesn’t allow codes to be sent to this country or region.',
@@ -180,8 +178,6 @@ const frenchProblems: Record<SecurityInfoProblem, string> = {
   sign_in_failed: 'Votre ID d’utilisateur ou votre mot de passe est incorrect.',
   sign_in_limited: 'Trop d’échecs de connexion pour cet ID d’utilisateur. Patientez 15 minutes, puis réessayez.',
   user_name_required: 'Entrez votre ID d’utilisateur.',
-  synced_user:
-    'Votre compte est géré par l’annuaire local de votre organisation. La connexion ici arrivera avec la synchronisation de l’annuaire ; d’ici là, contactez votre administrateur.',
   must_reset: 'Vous devez changer votre mot de passe avant de continuer. Réinitialisez-le sur /passwordreset.',
   phone_invalid: 'Entrez un numéro de téléphone valide, avec son indicatif ou un pays choisi dans la liste.',
   phone_country_blocked: 'Votre organisation n’autorise pas l’envoi de codes vers ce pays ou cette région.',
