@@ -3,7 +3,7 @@
  * `npm run bench:reset`: complete self-service password resets per second against raw argon2id hashing.
  *
  *   node bench/reset-flow.mjs [--quick] [--rounds N] [--duration S] [--warmup S] [--concurrency C] [--users N]
- *                             [--quiet-timeout S] [--keep]
+ *                             [--quiet-timeout S] [--keep] [--cpu-prof DIR]
  *
  * --quick: 3 s per measurement, 1 s warm-up, no waiting for a quiet machine (a smoke run).
  * --rounds N: measure the flows and the baseline N times, taking turns, and report each one's median run.
@@ -129,7 +129,15 @@ async function measureFlows(dataDir, workDir, round, users, state) {
   const logFile = path.join(workDir, `sspr-reset-${round}.log`);
   const server = await startServer(
     'OpenSSPR',
-    ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', 'server', dataDir],
+    [
+      ...(args.values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', String(args.values['cpu-prof'])] : []),
+      '--import',
+      'tsx',
+      fileURLToPath(import.meta.url),
+      '--child',
+      'server',
+      dataDir,
+    ],
     logFile,
   );
   try {

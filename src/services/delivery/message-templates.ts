@@ -112,13 +112,20 @@ export function codeVoice(input: { readonly code: string; readonly tenantName: s
         `Again, your code is: ${digits}. Goodbye.`;
 }
 
+/** Building an Intl formatter costs far more than using one: one per language, made on first use. */
+const whenFormatters = new Map<MessageLanguage, Intl.DateTimeFormat>();
+
 function formatWhen(at: Date, language: MessageLanguage): string {
-  const formatted = new Intl.DateTimeFormat(language === 'fr' ? 'fr-FR' : 'en-US', {
-    dateStyle: 'long',
-    timeStyle: 'short',
-    timeZone: 'UTC',
-  }).format(at);
-  return `${formatted} UTC`;
+  let formatter = whenFormatters.get(language);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat(language === 'fr' ? 'fr-FR' : 'en-US', {
+      dateStyle: 'long',
+      timeStyle: 'short',
+      timeZone: 'UTC',
+    });
+    whenFormatters.set(language, formatter);
+  }
+  return `${formatter.format(at)} UTC`;
 }
 
 export function passwordChangedEmail(input: {

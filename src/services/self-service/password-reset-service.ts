@@ -5,6 +5,7 @@ import {
   type AuthenticationMethodSet,
   evaluateSsprReadiness,
   type MethodReadiness,
+  type SsprReadiness,
 } from '../../domain/authentication-methods.js';
 import { maskEmailAddress } from '../../domain/email-address.js';
 import {
@@ -139,6 +140,17 @@ interface LoadedFlow {
   readonly stored: StoredFlow;
   readonly flow: ResetFlow;
   readonly extras: FlowExtras;
+  /** The policy and the flow's user as this request sees them, read once per request (see `snapshotOf`). */
+  readonly snapshot: () => Promise<Snapshot>;
+}
+
+interface Snapshot {
+  readonly policy: SsprPolicy;
+  /** Null for a pretend flow (and if the user was deleted meanwhile). */
+  readonly user: DirectoryUser | null;
+  readonly methods: AuthenticationMethodSet | null;
+  readonly isAdministrator: boolean;
+  readonly readiness: SsprReadiness | null;
 }
 
 /** Thrown when the flow id, binding or CSRF token does not check out: the page starts over. */
@@ -313,10 +325,9 @@ export class PasswordResetService {
     if (loaded.flow.step.name !== 'newPassword' || !loaded.flow.userId) {
       return this.render(loaded, handle, ['step_out_of_order']);
     }
-    const user = await this.deps.users.findById(loaded.flow.userId);
+    const { user, policy } = await loaded.snapshot();
     if (!user) throw new FlowNotFound();
     if (input.newPassword !== input.confirmPassword) return this.render(loaded, handle, ['passwords_differ']);
-    const policy = await this.deps.policy.current();
     const tenant = this.deps.tenant();
     const problems = findPasswordProblems(input.newPassword, {
       userNameParts: userNameParts(user),
@@ -347,7 +358,7 @@ export class PasswordResetService {
       this.audit(handle, user, 'Reset password (self-service)', 'Update', 'User reset their password'),
     );
     if (saved.extras.subjectKey) await this.deps.lockouts.clear(saved.extras.subjectKey);
-    await this.notify(user, now, handle.language);
+    await this.notify(await saved.snapshot(), now, handle.language);
     return this.render(saved, handle, []);
   }
 
@@ -385,7 +396,27 @@ export class PasswordResetService {
       captchaHash: data.captchaHash,
       captchaSvg: data.captchaSvg,
     };
-    return { stored, flow, extras };
+    return { stored, flow, extras, snapshot: this.snapshotOf(flow.userId) };
+  }
+
+  /** A memoised read of the policy and the user's data: one set of queries per request, however many steps ask. */
+  private snapshotOf(userId: string | null): () => Promise<Snapshot> {
+    let snapshot: Promise<Snapshot> | undefined;
+    const read = async (): Promise<Snapshot> => {
+      const [policy, user] = await Promise.all([
+        this.deps.policy.current(),
+        userId ? this.deps.users.findById(userId) : Promise.resolve(undefined),
+      ]);
+      if (!user) return { policy, user: null, methods: null, isAdministrator: false, readiness: null };
+      const [methods, roles] = await Promise.all([this.deps.methods.load(user.id), this.deps.roles.rolesOf(user.id)]);
+      const isAdministrator = roles.length > 0;
+      const readiness = evaluateSsprReadiness({ user, methods, tenantPolicy: policy, isAdministrator });
+      return { policy, user, methods, isAdministrator, readiness };
+    };
+    return () => {
+      snapshot ??= read();
+      return snapshot;
+    };
   }
 
   private async loadForPost(handle: FlowHandle, csrf: string): Promise<LoadedFlow> {
@@ -433,7 +464,8 @@ export class PasswordResetService {
     const next = { ...flow, revision: loaded.flow.revision + 1 };
     const stored: StoredFlow = { ...loaded.stored, ...this.serialize(next, extras) };
     if (!(await this.deps.flows.save(stored, audits))) throw new FlowNotFound();
-    return { stored, flow: next, extras };
+    const snapshot = next.userId === loaded.flow.userId ? loaded.snapshot : this.snapshotOf(next.userId);
+    return { stored, flow: next, extras, snapshot };
   }
 
   /** Performs the transition's effects, then saves the flow with its audit events. */
@@ -448,13 +480,13 @@ export class PasswordResetService {
     if (result.problem === 'flow_expired') throw new FlowNotFound();
     let flow = result.flow;
     const audits: AuditEventDraft[] = [];
-    const user =
-      identifiedUser !== undefined
-        ? identifiedUser
-        : flow.userId
-          ? ((await this.deps.users.findById(flow.userId)) ?? null)
-          : null;
-    const current = { ...loaded, flow, extras };
+    const current: LoadedFlow = {
+      ...loaded,
+      flow,
+      extras,
+      snapshot: flow.userId === loaded.flow.userId ? loaded.snapshot : this.snapshotOf(flow.userId),
+    };
+    const user = identifiedUser !== undefined ? identifiedUser : (await current.snapshot()).user;
     let blocked = false;
     for (const effect of result.effects) {
       switch (effect.type) {
@@ -508,12 +540,8 @@ export class PasswordResetService {
 
   /** Usable methods, masked; for a pretend flow the policy's methods with stable made-up masks. */
   private async offeredMethods(loaded: LoadedFlow): Promise<MethodChoice[]> {
-    const policy = await this.deps.policy.current();
-    if (!loaded.flow.userId) return this.pretendMethods(loaded, policy);
-    const user = await this.deps.users.findById(loaded.flow.userId);
-    if (!user) return this.pretendMethods(loaded, policy);
-    const [methods, roles] = await Promise.all([this.deps.methods.load(user.id), this.deps.roles.rolesOf(user.id)]);
-    const readiness = evaluateSsprReadiness({ user, methods, tenantPolicy: policy, isAdministrator: roles.length > 0 });
+    const { policy, readiness } = await loaded.snapshot();
+    if (!readiness) return this.pretendMethods(loaded, policy);
     return readiness.methods.filter((method) => method.usable).map(maskedChoice);
   }
 
@@ -539,21 +567,13 @@ export class PasswordResetService {
 
   /** The real number or address behind a method, or null (pretend flows, removed data). */
   private async destinationOf(loaded: LoadedFlow, method: SsprMethod): Promise<string | null> {
-    if (!loaded.flow.userId) return null;
-    const user = await this.deps.users.findById(loaded.flow.userId);
-    if (!user) return null;
-    const [methods, roles, policy] = await Promise.all([
-      this.deps.methods.load(user.id),
-      this.deps.roles.rolesOf(user.id),
-      this.deps.policy.current(),
-    ]);
-    const readiness = evaluateSsprReadiness({ user, methods, tenantPolicy: policy, isAdministrator: roles.length > 0 });
-    const entry = readiness.methods.find((candidate) => candidate.method === method && candidate.usable);
+    const { readiness } = await loaded.snapshot();
+    const entry = readiness?.methods.find((candidate) => candidate.method === method && candidate.usable);
     return entry?.value ?? null;
   }
 
   private async drawQuestions(loaded: LoadedFlow): Promise<string[]> {
-    const policy = await this.deps.policy.current();
+    const { policy } = await loaded.snapshot();
     const count = policy.numberOfQuestionsToReset;
     if (loaded.flow.userId) return this.deps.questions.draw(loaded.flow.userId, count);
     // Pretend: like a real user's, the draws come from one fixed set of questions (chosen by the typed user ID),
@@ -598,7 +618,7 @@ export class PasswordResetService {
         new Date(now.getTime() - ssprLimits.emailWindowMs),
       );
       if (emails > ssprLimits.emailsPerWindow) {
-        const user = loaded.flow.userId ? ((await this.deps.users.findById(loaded.flow.userId)) ?? null) : null;
+        const { user } = await loaded.snapshot();
         await this.block(loaded, user, 'Too many emails sent', handle);
         return 'blocked';
       }
@@ -695,11 +715,11 @@ export class PasswordResetService {
     return { ...view, step: 'blocked', methods: [], current: null, questions: [] };
   }
 
-  private async notify(user: DirectoryUser, at: Date, language: string): Promise<void> {
-    const policy = await this.deps.policy.current();
-    const methods = await this.deps.methods.load(user.id);
+  private async notify(snapshot: Snapshot, at: Date, language: string): Promise<void> {
+    const { user, policy, methods } = snapshot;
+    if (!user) return;
     if (policy.notifyUsersOnPasswordReset) {
-      const to = [user.mail, methods.email, ...user.otherMails].filter((value): value is string => !!value);
+      const to = [user.mail, methods?.email, ...user.otherMails].filter((value): value is string => !!value);
       await this.deps.delivery.notifyPasswordChanged({
         to,
         userPrincipalName: user.userPrincipalName,
@@ -709,8 +729,7 @@ export class PasswordResetService {
         kind: 'self',
       });
     }
-    const roles = await this.deps.roles.rolesOf(user.id);
-    if (roles.length > 0 && policy.notifyOnAdminPasswordReset) {
+    if (snapshot.isAdministrator && policy.notifyOnAdminPasswordReset) {
       const adminIds = [...(await this.deps.roles.administratorIds())].filter((id) => id !== user.id);
       const admins = await Promise.all(adminIds.map((id) => this.deps.users.findById(id)));
       const to = admins.map((admin) => admin?.mail).filter((value): value is string => !!value);
@@ -754,7 +773,7 @@ export class PasswordResetService {
     problems: readonly ResetPageProblem[],
   ): Promise<ResetView> {
     const { flow } = loaded;
-    const policy = await this.deps.policy.current();
+    const { policy } = await loaded.snapshot();
     const step = flow.step;
     let methods: MethodChoice[] = [];
     let current: ResetView['current'] = null;

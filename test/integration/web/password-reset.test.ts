@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FormClient, visibleText } from '../../support/form-client.js';
 import { createTestServer, operator, type TestServer } from '../../support/test-container.js';
+import { startTwilioStandIn } from '../../support/twilio-stand-in.js';
 
 let server: TestServer;
 let now: Date;
@@ -187,5 +188,74 @@ describe('password reset pages', () => {
     expect(page.headers['content-security-policy']).toContain("default-src 'none'");
     expect(String(page.headers['content-security-policy'])).not.toContain('unsafe-inline');
     expect(page.headers['cache-control']).toBe('no-store');
+  });
+
+  it('a used code cannot be replayed, and a wrong CSRF token is refused', async () => {
+    await createUser('adele@contoso.com', { otherMails: ['adele.vance@example.org'] });
+    const client = new FormClient(server.app);
+    await identify(client, 'adele@contoso.com');
+    await client.submit('/passwordreset/method', { method: 'email' });
+    const code = await lastCodeTo('adele.vance@example.org');
+    const flowUrl = client.last?.url ?? '';
+    const codeForm = client.last?.html ?? '';
+    await client.submit('/passwordreset/code', { code });
+    // The same form posted again (a replay): the flow has moved on and the code is spent.
+    client.last = { status: 200, html: codeForm, url: flowUrl, headers: {} };
+    const replay = await client.submit('/passwordreset/code', { code });
+    expect(replay.status).toBe(400);
+    expect(visibleText(replay.html)).not.toContain('Your password has been reset');
+    expect(visibleText(replay.html)).toContain('Choose a new password');
+    const forged = await client.submit('/passwordreset/password', {
+      csrf_token: 'a'.repeat(64),
+      new_password: 'Correct-Horse-Battery-91',
+      confirm_password: 'Correct-Horse-Battery-91',
+    });
+    expect(visibleText(forged.html)).toContain('Your session has expired');
+  });
+});
+
+describe('password reset with an SMS provider that fails', () => {
+  it('retries, then tells the user the code could not be sent, and recommends another method', async () => {
+    const twilio = await startTwilioStandIn();
+    const failing = await createTestServer({
+      config: {
+        captcha: 'off',
+        smsProvider: 'twilio',
+        twilioApiBaseUrl: twilio.baseUrl,
+        twilioAccountSid: twilio.accountSid,
+        twilioAuthToken: twilio.authToken,
+        twilioFrom: '+14255550000',
+      },
+    });
+    try {
+      await failing.container.users.createUser(operator, {
+        userPrincipalName: 'grace@contoso.com',
+        displayName: 'Grace Hopper',
+        accountEnabled: true,
+        mailNickname: 'grace',
+        mobilePhone: '+1 4255550101',
+        passwordProfile: { password: `Old-${randomUUID()}`, forceChangePasswordNextSignIn: false },
+      });
+      twilio.failNext(3);
+      const client = new FormClient(failing.app);
+      await client.get('/passwordreset');
+      await client.submit('/passwordreset/identify', { username: 'grace@contoso.com' });
+      await client.submit('/passwordreset/method', { method: 'mobilePhone:sms' });
+      const page = await client.submit('/passwordreset/phone', { phone: '+1 425 555 0101' });
+      expect(visibleText(page.html)).toContain('We couldn’t send the code. Try again later or choose another method.');
+      expect(twilio.requests).toHaveLength(0);
+      const attempts = await failing.container.database.db
+        .selectFrom('deliveries')
+        .select(['status', 'attempts'])
+        .execute();
+      expect(attempts).toEqual([{ status: 'failed', attempts: 3 }]);
+      // The provider is back: a new code goes out.
+      const resent = await client.submit('/passwordreset/resend');
+      expect(visibleText(resent.html)).toContain('We’ve sent a text message');
+      expect(twilio.requests.at(-1)).toMatchObject({ kind: 'sms', to: '+14255550101' });
+    } finally {
+      await failing.close();
+      await twilio.stop();
+    }
   });
 });
