@@ -28,6 +28,11 @@ export const configSchema = z
     port: integer(0, 65535).default(8080),
     tlsCert: z.string().min(1).optional(),
     tlsKey: z.string().min(1).optional(),
+    /**
+     * Proxies whose `X-Forwarded-For` is believed (Fastify's `trustProxy`: addresses or CIDRs, comma separated).
+     * Behind a reverse proxy set it, or every client shares the proxy's address in send limits and audit events.
+     */
+    trustedProxies: z.string().min(1).optional(),
     /** The externally visible base URL when behind a proxy (used in issuer and discovery documents). */
     publicUrl: z.string().url().optional(),
     tenantDomain: z

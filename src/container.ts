@@ -243,6 +243,8 @@ export async function createContainer(config: Config, overrides: ContainerOverri
         const now = clock();
         const flows = await new SqlSelfServiceFlowRepository(database.db).purgeExpired(now.toISOString());
         await new SqlSsprLockoutRepository(database.db).purgeOlderThan(new Date(now.getTime() - 24 * 60 * 60 * 1000));
+        // Development outbox messages hold live codes: kept an hour, long past any code's 5-minute life.
+        await outboxRepository().purgeOlderThan(new Date(now.getTime() - 60 * 60 * 1000));
         // Sessions past their absolute lifetime or idle for more than an hour can never be used again.
         await new SqlWebSessionRepository(database.db).purgeExpired(
           now.toISOString(),
@@ -278,6 +280,7 @@ export async function createContainer(config: Config, overrides: ContainerOverri
           policy: policyRepository(),
           questions: securityQuestions(),
           delivery: codeDelivery(),
+          sessions: new SqlWebSessionRepository(database.db),
           passwords,
           captcha:
             config.captcha === 'off'

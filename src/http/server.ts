@@ -29,6 +29,7 @@ export async function buildServer(container: Container, options: ServerOptions =
     loggerInstance: container.logger,
     logController: new RequestLogController(),
     genReqId: () => randomUUID(),
+    ...(config.trustedProxies ? { trustProxy: config.trustedProxies.split(',').map((entry) => entry.trim()) } : {}),
     // Graph ids and UPNs may contain characters Fastify would otherwise reject in a path parameter.
     routerOptions: { maxParamLength: 512 },
     bodyLimit: 1024 * 1024,

@@ -57,6 +57,11 @@ export class SqlOutboxRepository {
     }));
   }
 
+  /** Deletes messages created before `before` (they hold codes long expired). */
+  async purgeOlderThan(before: Date): Promise<void> {
+    await this.db.deleteFrom('outbox_messages').where('created_at', '<', before.toISOString()).execute();
+  }
+
   private async insert(channel: OutboxChannel, recipient: string, subject: string | null, body: string) {
     // Strictly increasing within this process, so "newest first" holds for messages stored in the same millisecond.
     const at = Math.max(this.deps.clock().getTime(), this.lastAt + 1);

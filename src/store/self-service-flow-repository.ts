@@ -47,6 +47,8 @@ export class SqlSelfServiceFlowRepository {
           data: flow.data,
           revision: flow.revision,
           updated_at: flow.updatedAt,
+          binding_hash: flow.bindingHash,
+          csrf_hash: flow.csrfHash,
         })
         .where('id', '=', flow.id)
         .where('revision', '=', flow.revision - 1)
@@ -121,6 +123,15 @@ export class SqlSelfServiceFlowRepository {
       .where('expires_at', '>', now)
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
+  }
+
+  async invalidateCodes(flowId: string, now: string): Promise<void> {
+    await this.db
+      .updateTable('verification_codes')
+      .set({ consumed_at: now })
+      .where('flow_id', '=', flowId)
+      .where('consumed_at', 'is', null)
+      .execute();
   }
 
   /** Removes flows (and, by cascade, their codes) that expired before `now`. */

@@ -26,6 +26,17 @@ export class SqlSsprLockoutRepository {
     return Number(row.count);
   }
 
+  async withdrawAttempt(subjectKey: string, kind: string, at: Date): Promise<void> {
+    const row = await this.db
+      .selectFrom('sspr_attempts')
+      .select('id')
+      .where('subject_key', '=', subjectKey)
+      .where('kind', '=', kind)
+      .where('at', '=', at.toISOString())
+      .executeTakeFirst();
+    if (row) await this.db.deleteFrom('sspr_attempts').where('id', '=', row.id).execute();
+  }
+
   /** Blocks the subject until `until` (keeps a later existing block) and records the audit event with it. */
   async block(
     block: { subjectKey: string; userId: string | null; until: Date; reason: string; at: Date },

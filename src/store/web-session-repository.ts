@@ -55,6 +55,14 @@ export class SqlWebSessionRepository {
     await this.db.updateTable('web_sessions').set({ last_seen_at: lastSeenAt }).where('id_hash', '=', idHash).execute();
   }
 
+  /** Every web session and refresh token of the user ends (after a password reset). */
+  async revokeAllForUser(userId: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('web_sessions').where('user_id', '=', userId).execute();
+      await trx.deleteFrom('refresh_tokens').where('user_id', '=', userId).execute();
+    });
+  }
+
   async delete(idHash: string): Promise<void> {
     await this.db.deleteFrom('web_sessions').where('id_hash', '=', idHash).execute();
   }

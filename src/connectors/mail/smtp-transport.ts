@@ -25,15 +25,20 @@ export class SmtpTransport {
       throw new Error(`smtpUrl must start with smtp:// or smtps:// (got ${url.protocol}//)`);
     }
     const secure = url.protocol === 'smtps:';
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    // STARTTLS is required for smtp:// (a stripped STARTTLS must not send codes and credentials in clear text),
+    // except to a loopback relay or with an explicit `?insecure=true`.
+    const loopback = host === 'localhost' || host === '::1' || host.startsWith('127.');
+    const requireTLS = !secure && !loopback && url.searchParams.get('insecure') !== 'true';
     const timeout = options.timeoutMs ?? 10_000;
     const user = decodeURIComponent(url.username);
     this.from = options.from;
     this.transporter = nodemailer.createTransport({
       pool: true,
-      host: url.hostname.replace(/^\[|\]$/g, ''),
+      host,
       port: url.port ? Number(url.port) : secure ? 465 : 587,
       secure,
-      // Plain smtp:// upgrades with STARTTLS whenever the server offers it (nodemailer's default with secure false).
+      requireTLS,
       ...(user && { auth: { user, pass: decodeURIComponent(url.password) } }),
       connectionTimeout: timeout,
       greetingTimeout: timeout,

@@ -85,13 +85,16 @@ export function sendPage(reply: FastifyReply, page: VNode, status = 200): Fastif
     .send(`<!doctype html>${renderToString(page)}`);
 }
 
-/** Cookie attributes for self-service cookies: HttpOnly, SameSite=Strict, Secure over HTTPS. */
+/**
+ * Cookie attributes for self-service cookies: HttpOnly, SameSite=Strict unless said otherwise, and over HTTPS
+ * `Secure` (with the `__Host-` name prefix where the path is `/`, so no sibling host can plant it).
+ */
 export function cookie(
   name: string,
   value: string,
-  options: { path: string; maxAgeSeconds: number; secure: boolean },
+  options: { path: string; maxAgeSeconds: number; secure: boolean; sameSite?: 'Strict' | 'Lax' },
 ): string {
-  return `${name}=${value}; Path=${options.path}; HttpOnly; SameSite=Strict${options.secure ? '; Secure' : ''}; Max-Age=${options.maxAgeSeconds}`;
+  return `${name}=${value}; Path=${options.path}; HttpOnly; SameSite=${options.sameSite ?? 'Strict'}${options.secure ? '; Secure' : ''}; Max-Age=${options.maxAgeSeconds}`;
 }
 
 export function cookieValue(header: string | undefined, name: string): string | null {

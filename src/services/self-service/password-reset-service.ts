@@ -30,7 +30,7 @@ import {
 } from '../../domain/reset-flow.js';
 import { predefinedSecurityQuestions, type SecurityQuestionAnswer } from '../../domain/security-questions.js';
 import type { StoredCode, StoredFlow } from '../../domain/self-service-records.js';
-import { administratorPolicy, type SsprMethod, type SsprPolicy } from '../../domain/sspr-policy.js';
+import { administratorPolicy, enabledMethods, type SsprMethod, type SsprPolicy } from '../../domain/sspr-policy.js';
 import type { DirectoryUser, UserRecordChanges } from '../../domain/user.js';
 import type { CodeDelivery } from '../delivery/code-delivery.js';
 import type { UserLookup } from '../users/find-user.js';
@@ -46,10 +46,14 @@ export interface FlowStore {
   setDeliveryStatus(codeId: string, status: string): Promise<void>;
   activeCode(flowId: string, now: string): Promise<StoredCode | undefined>;
   consumeCode(codeId: string, now: string): Promise<boolean>;
+  /** Every unconsumed code of the flow stops working (the user went back to the method choice). */
+  invalidateCodes(flowId: string, now: string): Promise<void>;
 }
 
 export interface LockoutStore {
   recordAttempt(subjectKey: string, kind: string, at: Date, since: Date): Promise<number>;
+  /** Takes back one attempt recorded at `at` (a verification counted before it was checked, then passed). */
+  withdrawAttempt(subjectKey: string, kind: string, at: Date): Promise<void>;
   block(
     block: { subjectKey: string; userId: string | null; until: Date; reason: string; at: Date },
     audit: AuditEventDraft | null,
@@ -79,6 +83,8 @@ export interface PasswordResetDependencies {
     verify(userId: string, answers: readonly SecurityQuestionAnswer[]): Promise<boolean>;
   };
   readonly delivery: CodeDelivery;
+  /** After a reset, every signed-in session and refresh token of the user stops working. */
+  readonly sessions: { revokeAllForUser(userId: string): Promise<void> };
   readonly passwords: PasswordHasher;
   readonly captcha: { create(): { answer: string; svg: string }; normalize(input: string): string } | null;
   readonly secrets: FlowSecrets;
@@ -127,6 +133,8 @@ export interface ResetView {
   readonly gatesPassed: number;
   readonly gatesRequired: 1 | 2;
   readonly helpdesk: string | null;
+  /** Set when the browser binding was replaced (at identify): the route sends it as the new cookie. */
+  readonly newBinding?: string;
 }
 
 /** What the flow keeps beyond the domain flow. */
@@ -169,8 +177,8 @@ const auditService = 'Self-service Password Management' as const;
  * pretend flow that walks the same pages and never sends or verifies anything.
  */
 export class PasswordResetService {
-  /** Recent real send durations, for pretend sends to take as long. */
-  private readonly sendDurations: number[] = [];
+  /** Recent real send durations per channel, for pretend sends to take as long. */
+  private readonly sendDurations: Record<CodeChannel, number[]> = { email: [], sms: [], voice: [] };
 
   constructor(private readonly deps: PasswordResetDependencies) {}
 
@@ -229,7 +237,19 @@ export class PasswordResetService {
       now,
     );
     const extras: FlowExtras = { subjectKey, captchaHash: null, captchaSvg: null };
-    return this.apply(loaded, result, extras, handle, user);
+    // A new browser binding (and so a new CSRF token) from here on: a binding planted before the user typed
+    // their ID (session fixation) is worthless.
+    const binding = FlowSecrets.token();
+    const rebound: LoadedFlow = {
+      ...loaded,
+      stored: {
+        ...loaded.stored,
+        bindingHash: FlowSecrets.sha256(binding),
+        csrfHash: FlowSecrets.sha256(this.csrfToken(loaded.flow.id, binding)),
+      },
+    };
+    const view = await this.apply(rebound, result, extras, { ...handle, binding }, user);
+    return { ...view, newBinding: binding };
   }
 
   async chooseMethod(
@@ -272,19 +292,23 @@ export class PasswordResetService {
     const step = loaded.flow.step;
     if (step.name !== 'enterCode') return this.render(loaded, handle, ['step_out_of_order']);
     const now = this.deps.clock();
+    const attempt = await this.countVerification(loaded, now);
+    if (attempt.refused) return this.blocked(loaded, handle);
     const presented = input.code.replace(/\s+/g, '');
     let valid = false;
     const code = await this.deps.flows.activeCode(loaded.flow.id, now.toISOString());
-    const destination = loaded.flow.userId ? await this.destinationOf(loaded, step.method) : null;
+    const destination = await this.destinationOf(loaded, step.method);
     // The same HMAC work whether or not a code exists (pretend flows have none).
-    const expectedKey = this.deps.secrets.mac('destination', destination ?? '');
+    const expectedKey = this.codeBindingKey(step.method, destination);
     const presentedHash = this.deps.secrets.mac('code', loaded.flow.id, expectedKey, presented);
-    if (code && /^\d{6,8}$/.test(presented) && code.destinationKey === expectedKey) {
+    if (code && destination !== null && /^\d{6,8}$/.test(presented) && code.destinationKey === expectedKey) {
       valid =
         this.deps.secrets.same(presentedHash, code.codeHash) &&
         (await this.deps.flows.consumeCode(code.id, now.toISOString()));
     }
-    return this.apply(loaded, transition(loaded.flow, { type: 'codeChecked', valid }, now), loaded.extras, handle);
+    if (valid) await attempt.withdraw();
+    const result = transition(loaded.flow, { type: 'codeChecked', valid }, now);
+    return this.apply(loaded, result, loaded.extras, handle, undefined, attempt.count);
   }
 
   async resendCode(handle: FlowHandle, csrf: string): Promise<ResetView> {
@@ -310,10 +334,15 @@ export class PasswordResetService {
       questionId,
       answer: input.answers.find((entry) => entry.questionId === questionId)?.answer ?? '',
     }));
-    const valid = await this.deps.questions.verify(loaded.flow.userId ?? 'no-such-user', answers);
+    const now = this.deps.clock();
+    const attempt = await this.countVerification(loaded, now);
+    if (attempt.refused) return this.blocked(loaded, handle);
+    const usable = (await this.questionsUsable(loaded)) && loaded.flow.userId !== null;
+    const valid = (await this.deps.questions.verify(loaded.flow.userId ?? 'no-such-user', answers)) && usable;
+    if (valid) await attempt.withdraw();
     const nextQuestionIds = valid ? [] : await this.drawQuestions(loaded);
-    const event: ResetEvent = { type: 'answersChecked', valid: valid && loaded.flow.userId !== null, nextQuestionIds };
-    return this.apply(loaded, transition(loaded.flow, event, this.deps.clock()), loaded.extras, handle);
+    const event: ResetEvent = { type: 'answersChecked', valid, nextQuestionIds };
+    return this.apply(loaded, transition(loaded.flow, event, now), loaded.extras, handle, undefined, attempt.count);
   }
 
   async setPassword(
@@ -325,8 +354,12 @@ export class PasswordResetService {
     if (loaded.flow.step.name !== 'newPassword' || !loaded.flow.userId) {
       return this.render(loaded, handle, ['step_out_of_order']);
     }
-    const { user, policy } = await loaded.snapshot();
+    const { user, policy, readiness } = await loaded.snapshot();
     if (!user) throw new FlowNotFound();
+    // The account may have been disabled, lost its methods or been blocked since the gates were passed.
+    if (!user.accountEnabled || !readiness?.isSsprCapable || (await this.isBlocked(loaded))) {
+      return this.blocked(loaded, handle);
+    }
     if (input.newPassword !== input.confirmPassword) return this.render(loaded, handle, ['passwords_differ']);
     const tenant = this.deps.tenant();
     const problems = findPasswordProblems(input.newPassword, {
@@ -357,6 +390,7 @@ export class PasswordResetService {
       },
       this.audit(handle, user, 'Reset password (self-service)', 'Update', 'User reset their password'),
     );
+    await this.deps.sessions.revokeAllForUser(user.id);
     if (saved.extras.subjectKey) await this.deps.lockouts.clear(saved.extras.subjectKey);
     await this.notify(await saved.snapshot(), now, handle.language);
     return this.render(saved, handle, []);
@@ -364,6 +398,7 @@ export class PasswordResetService {
 
   async back(handle: FlowHandle, csrf: string): Promise<ResetView> {
     const loaded = await this.loadForPost(handle, csrf);
+    await this.deps.flows.invalidateCodes(loaded.flow.id, this.deps.clock().toISOString());
     return this.apply(loaded, transition(loaded.flow, { type: 'back' }, this.deps.clock()), loaded.extras, handle);
   }
 
@@ -475,6 +510,8 @@ export class PasswordResetService {
     extras: FlowExtras,
     handle: FlowHandle,
     identifiedUser?: DirectoryUser | null,
+    /** The failure was already counted before the check (see `countVerification`): its count. */
+    countedVerifications?: number,
   ): Promise<ResetView> {
     const problems: ResetPageProblem[] = result.problem ? [result.problem] : [];
     if (result.problem === 'flow_expired') throw new FlowNotFound();
@@ -497,7 +534,12 @@ export class PasswordResetService {
             );
           break;
         case 'recordVerificationFailure':
-          blocked = (await this.countFailure(current, user, 'verificationFailure', handle)) || blocked;
+          if (countedVerifications === undefined) {
+            blocked = (await this.countFailure(current, user, 'verificationFailure', handle)) || blocked;
+          } else if (countedVerifications >= ssprLimits.verificationFailures) {
+            await this.block(current, user, 'Too many failed verification attempts', handle);
+            blocked = true;
+          }
           break;
         case 'recordIdentityFailure':
           blocked = (await this.countFailure(current, user, 'identityFailure', handle)) || blocked;
@@ -538,31 +580,78 @@ export class PasswordResetService {
     return { user, gatesRequired: readiness.numberOfMethodsRequired };
   }
 
-  /** Usable methods, masked; for a pretend flow the policy's methods with stable made-up masks. */
+  /**
+   * Every method the policy that applies offers, for known and unknown users alike: a method the user cannot use
+   * is shown with a made-up mask and behaves like a pretend flow (nothing sent, nothing ever matches), so the
+   * list tells nothing about which accounts exist or what they registered.
+   */
   private async offeredMethods(loaded: LoadedFlow): Promise<MethodChoice[]> {
     const { policy, readiness } = await loaded.snapshot();
-    if (!readiness) return this.pretendMethods(loaded, policy);
-    return readiness.methods.filter((method) => method.usable).map(maskedChoice);
+    const applied =
+      readiness?.policyApplied === 'administrator' ||
+      (readiness === null && loaded.flow.gatesRequired === 2 && policy.numberOfAuthenticationMethodsRequired === 1)
+        ? administratorPolicy(policy)
+        : policy;
+    const pretend = this.pretendMasks(loaded);
+    return enabledMethods(applied).map((method) => {
+      const entry = readiness?.methods.find((candidate) => candidate.method === method && candidate.usable);
+      return entry ? maskedChoice(entry) : { method, masked: pretend[method] };
+    });
   }
 
-  private pretendMethods(loaded: LoadedFlow, tenantPolicy: SsprPolicy): MethodChoice[] {
+  /** Masks for methods that do not exist, stable for a typed user ID and shaped like real ones. */
+  private pretendMasks(loaded: LoadedFlow): Record<SsprMethod, string | null> {
     const seed = this.deps.secrets.mac('pretend', loaded.extras.subjectKey ?? loaded.flow.id);
-    const digits = String(Number.parseInt(seed.slice(0, 6), 16) % 100).padStart(2, '0');
+    const byte = (index: number) => Number.parseInt(seed.slice(index * 2, index * 2 + 2), 16);
+    const lastDigits = (index: number) => String(byte(index) % 100).padStart(2, '0');
+    const phone = (index: number) => {
+      const countryCode = 'X'.repeat([1, 1, 2, 2, 3][byte(index + 1) % 5] ?? 1);
+      const national = 'X'.repeat([8, 8, 9, 10][byte(index + 2) % 4] ?? 8);
+      return `+${countryCode} ${national}${lastDigits(index)}`;
+    };
     const letters = 'abcdefghijklmnopqrstuvwxyz';
-    const prefix = [0, 1].map((i) => letters[Number.parseInt(seed.slice(8 + i * 2, 10 + i * 2), 16) % 26]).join('');
-    const domains = ['outlook.com', 'gmail.com', 'yahoo.com', 'hotmail.com'];
-    const domain = domains[Number.parseInt(seed.slice(14, 16), 16) % domains.length];
-    const policy =
-      loaded.flow.gatesRequired === 2
-        ? { ...tenantPolicy, numberOfAuthenticationMethodsRequired: 2 as const }
-        : tenantPolicy;
-    const choices: MethodChoice[] = [];
-    if (policy.emailOptionEnabled) choices.push({ method: 'email', masked: `${prefix}*****@${domain}` });
-    if (policy.mobilePhoneOptionEnabled) choices.push({ method: 'mobilePhone', masked: `+X XXXXXXXX${digits}` });
-    if (policy.officePhoneOptionEnabled)
-      choices.push({ method: 'officePhone', masked: `+X XXXXXXXX${digits.split('').reverse().join('')}` });
-    if (policy.securityQuestionsOptionEnabled) choices.push({ method: 'securityQuestions', masked: null });
-    return choices;
+    const prefix = `${letters[byte(6) % 26]}${letters[byte(7) % 26]}`;
+    const domains = ['outlook.com', 'gmail.com', 'yahoo.com', 'hotmail.com', 'icloud.com', 'gmx.net', 'live.com'];
+    return {
+      email: `${prefix}*****@${domains[byte(8) % domains.length]}`,
+      mobilePhone: phone(9),
+      officePhone: phone(12),
+      securityQuestions: null,
+    };
+  }
+
+  /** Whether the user really has enough security questions for the reset (not a pretend method). */
+  private async questionsUsable(loaded: LoadedFlow): Promise<boolean> {
+    const { readiness } = await loaded.snapshot();
+    return readiness?.methods.some((method) => method.method === 'securityQuestions' && method.usable) ?? false;
+  }
+
+  /** What a code is bound to: the method and the number or address (nothing real for a pretend method). */
+  private codeBindingKey(method: SsprMethod, destination: string | null): string {
+    return this.deps.secrets.mac('code-destination', method, destination ?? '');
+  }
+
+  /**
+   * Counts a verification as failed *before* checking it, so parallel guesses in several flows all see each
+   * other; a passed check withdraws it. Refused once the limit is already reached.
+   */
+  private async countVerification(
+    loaded: LoadedFlow,
+    now: Date,
+  ): Promise<{ refused: boolean; count: number | undefined; withdraw: () => Promise<void> }> {
+    const subjectKey = loaded.extras.subjectKey;
+    if (!subjectKey) return { refused: false, count: undefined, withdraw: async () => {} };
+    const count = await this.deps.lockouts.recordAttempt(
+      subjectKey,
+      'verificationFailure',
+      now,
+      new Date(now.getTime() - ssprLimits.verificationWindowMs),
+    );
+    return {
+      refused: count > ssprLimits.verificationFailures,
+      count,
+      withdraw: () => this.deps.lockouts.withdrawAttempt(subjectKey, 'verificationFailure', now),
+    };
   }
 
   /** The real number or address behind a method, or null (pretend flows, removed data). */
@@ -575,7 +664,9 @@ export class PasswordResetService {
   private async drawQuestions(loaded: LoadedFlow): Promise<string[]> {
     const { policy } = await loaded.snapshot();
     const count = policy.numberOfQuestionsToReset;
-    if (loaded.flow.userId) return this.deps.questions.draw(loaded.flow.userId, count);
+    if (loaded.flow.userId && (await this.questionsUsable(loaded))) {
+      return this.deps.questions.draw(loaded.flow.userId, count);
+    }
     // Pretend: like a real user's, the draws come from one fixed set of questions (chosen by the typed user ID),
     // so repeated attempts cannot tell a made-up account from a registered one.
     const seed = this.deps.secrets.mac('pretend-questions', loaded.extras.subjectKey ?? loaded.flow.id);
@@ -624,7 +715,7 @@ export class PasswordResetService {
       }
     }
     if (!destination) {
-      await this.deps.sleep(this.typicalSendMs());
+      await this.deps.sleep(this.typicalSendMs(effect.channel));
       return 'sent';
     }
     const code = FlowSecrets.code();
@@ -632,8 +723,8 @@ export class PasswordResetService {
       id: this.deps.newId(),
       flowId: loaded.flow.id,
       channel: effect.channel,
-      destinationKey,
-      codeHash: this.deps.secrets.mac('code', loaded.flow.id, destinationKey, code),
+      destinationKey: this.codeBindingKey(effect.method, destination),
+      codeHash: this.deps.secrets.mac('code', loaded.flow.id, this.codeBindingKey(effect.method, destination), code),
       createdAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + verificationCodeLifetimeMs).toISOString(),
       deliveryStatus: 'pending',
@@ -647,20 +738,22 @@ export class PasswordResetService {
       purpose: 'passwordReset',
       language: handle.language,
     });
-    this.rememberSendDuration(Date.now() - started);
+    this.rememberSendDuration(effect.channel, Date.now() - started);
     await this.deps.flows.setDeliveryStatus(stored.id, outcome.status);
     return outcome.status === 'sent' ? 'sent' : 'failed';
   }
 
-  private typicalSendMs(): number {
-    if (this.sendDurations.length === 0) return 0;
-    const sorted = [...this.sendDurations].sort((a, b) => a - b);
+  private typicalSendMs(channel: CodeChannel): number {
+    const durations = this.sendDurations[channel];
+    if (durations.length === 0) return 0;
+    const sorted = [...durations].sort((a, b) => a - b);
     return sorted[Math.floor(sorted.length / 2)] ?? 0;
   }
 
-  private rememberSendDuration(ms: number): void {
-    this.sendDurations.push(ms);
-    if (this.sendDurations.length > 50) this.sendDurations.shift();
+  private rememberSendDuration(channel: CodeChannel, ms: number): void {
+    const durations = this.sendDurations[channel];
+    durations.push(ms);
+    if (durations.length > 50) durations.shift();
   }
 
   /** Counts a failure; true when it blocked the subject. */

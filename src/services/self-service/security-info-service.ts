@@ -129,6 +129,8 @@ export const sessionLifetimeMs = 8 * 60 * 60_000;
 /** Ten failed sign-ins for one user ID within 15 minutes pause sign-in for that user ID for 15 minutes. */
 export const signInFailureLimit = 10;
 export const signInWindowMs = 15 * 60_000;
+/** Failed sign-ins from one client address (any user IDs) within the window before that address is paused. */
+export const signInFailuresPerAddress = 50;
 
 export type SignInProblem = 'sign_in_failed' | 'sign_in_limited' | 'must_reset' | 'user_name_required';
 
@@ -245,7 +247,12 @@ export class SecurityInfoService {
     const now = this.deps.clock();
     // Keyed by the typed user ID, known or not, so the throttle tells nothing about which accounts exist.
     const subjectKey = this.deps.secrets.mac('web-sign-in', upn.normalize('NFKC').toLowerCase());
-    if (upn.length > 0 && (await this.deps.limits.blockedUntil(subjectKey, now))) {
+    // And by client address: spraying one password over many user IDs is throttled too.
+    const addressKey = input.ipAddress ? this.deps.secrets.mac('web-sign-in-address', input.ipAddress) : null;
+    if (
+      (upn.length > 0 && (await this.deps.limits.blockedUntil(subjectKey, now))) ||
+      (addressKey && (await this.deps.limits.blockedUntil(addressKey, now)))
+    ) {
       return { ok: false, problem: 'sign_in_limited' };
     }
     const user = upn.length > 0 && upn.length <= 256 ? await this.deps.users.findByUserPrincipalName(upn) : undefined;
@@ -260,6 +267,26 @@ export class SecurityInfoService {
         now,
         new Date(now.getTime() - signInWindowMs),
       );
+      if (addressKey) {
+        const fromAddress = await this.deps.limits.recordAttempt(
+          addressKey,
+          'webSignInFailure',
+          now,
+          new Date(now.getTime() - signInWindowMs),
+        );
+        if (fromAddress >= signInFailuresPerAddress) {
+          await this.deps.limits.block(
+            {
+              subjectKey: addressKey,
+              userId: null,
+              until: new Date(now.getTime() + signInWindowMs),
+              reason: 'Too many failed sign-ins from one address',
+              at: now,
+            },
+            null,
+          );
+        }
+      }
       if (count >= signInFailureLimit) {
         await this.deps.limits.block(
           {

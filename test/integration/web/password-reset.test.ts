@@ -214,6 +214,103 @@ describe('password reset pages', () => {
   });
 });
 
+describe('password reset: what an attacker could try', () => {
+  it('offers every method the policy enables to everyone; one the user lacks sends nothing and never verifies', async () => {
+    await createUser('adele@contoso.com', { otherMails: ['adele.vance@example.org'] });
+    const client = new FormClient(server.app);
+    const page = await identify(client, 'adele@contoso.com');
+    expect(visibleText(page.html)).toContain('Email my alternate email (ad*****@example.org)');
+    expect(visibleText(page.html)).toMatch(/Text my mobile phone \(\+X+ X+\d\d\)/);
+    await client.submit('/passwordreset/method', { method: 'mobilePhone:sms' });
+    const sent = await client.submit('/passwordreset/phone', { phone: '+1 425 555 0101' });
+    expect(sent.status).toBe(400);
+    expect(visibleText(sent.html)).toContain('doesn’t match');
+    expect(await server.container.outbox.list(operator, { top: 5 })).toHaveLength(0);
+  });
+
+  it('counts wrong codes across parallel flows of the same user ID', async () => {
+    await createUser('adele@contoso.com', { otherMails: ['adele.vance@example.org'] });
+    const flows = [new FormClient(server.app), new FormClient(server.app)];
+    for (const flow of flows) {
+      await identify(flow, 'adele@contoso.com');
+      await flow.submit('/passwordreset/method', { method: 'email' });
+    }
+    const pages = [];
+    for (let attempt = 0; attempt < 6; attempt++) {
+      const flow = flows[attempt % 2] as FormClient;
+      pages.push(await flow.submit('/passwordreset/code', { code: '00000000' }));
+    }
+    expect(visibleText(pages[3]?.html ?? '')).toContain('wrong or has expired');
+    expect(visibleText(pages[4]?.html ?? '')).toContain('You can’t reset your password right now');
+    expect(visibleText(pages[5]?.html ?? '')).toContain('You can’t reset your password right now');
+    // The right code does not help any more.
+    const code = await lastCodeTo('adele.vance@example.org');
+    const blocked = await (flows[0] as FormClient).get((flows[0] as FormClient).last?.url ?? '');
+    expect(visibleText(blocked.html)).not.toContain('Choose a new password');
+    expect(code).toMatch(/^\d{8}$/);
+  });
+
+  it('replaces the browser binding at identify, so a planted one is useless', async () => {
+    const client = new FormClient(server.app);
+    const start = await client.get('/passwordreset');
+    const planted = client.cookies.get('sspr_reset');
+    await client.submit('/passwordreset/identify', { username: 'adele@contoso.com' });
+    const rotated = client.cookies.get('sspr_reset');
+    expect(rotated).toBeTruthy();
+    expect(rotated).not.toBe(planted);
+    const attacker = new FormClient(server.app);
+    attacker.cookies.set('sspr_reset', planted ?? '');
+    const page = await attacker.get(start.url);
+    expect(visibleText(page.html)).toContain('Your session has expired');
+    const owner = await client.get(start.url);
+    expect(visibleText(owner.html)).toContain('Choose the contact method');
+  });
+
+  it('going back invalidates the code that was sent', async () => {
+    await createUser('adele@contoso.com', { otherMails: ['adele.vance@example.org'] });
+    const client = new FormClient(server.app);
+    await identify(client, 'adele@contoso.com');
+    await client.submit('/passwordreset/method', { method: 'email' });
+    const code = await lastCodeTo('adele.vance@example.org');
+    await client.submit('/passwordreset/back');
+    const rechosen = await client.submit('/passwordreset/method', { method: 'email' });
+    expect(visibleText(rechosen.html)).toContain('We’ve sent an email');
+    const fresh = await lastCodeTo('adele.vance@example.org');
+    if (fresh !== code) {
+      const stale = await client.submit('/passwordreset/code', { code });
+      expect(visibleText(stale.html)).toContain('wrong or has expired');
+    }
+    const ok = await client.submit('/passwordreset/code', { code: fresh });
+    expect(visibleText(ok.html)).toContain('Choose a new password');
+  });
+
+  it('ends the user’s signed-in sessions and refresh tokens when the password is reset', async () => {
+    const user = await createUser('adele@contoso.com', { otherMails: ['adele.vance@example.org'] });
+    const now = new Date().toISOString();
+    await server.container.database.db
+      .insertInto('web_sessions')
+      .values({
+        id_hash: 'a'.repeat(64),
+        user_id: user.id,
+        csrf_hash: 'b'.repeat(64),
+        created_at: now,
+        last_seen_at: now,
+        expires_at: '2999-01-01T00:00:00.000Z',
+      })
+      .execute();
+    const client = new FormClient(server.app);
+    await identify(client, 'adele@contoso.com');
+    await client.submit('/passwordreset/method', { method: 'email' });
+    await client.submit('/passwordreset/code', { code: await lastCodeTo('adele.vance@example.org') });
+    await client.submit('/passwordreset/password', {
+      new_password: 'Correct-Horse-Battery-91',
+      confirm_password: 'Correct-Horse-Battery-91',
+    });
+    const sessions = await server.container.database.db.selectFrom('web_sessions').selectAll().execute();
+    expect(sessions).toHaveLength(0);
+  });
+});
+
 describe('password reset with an SMS provider that fails', () => {
   it('retries, then tells the user the code could not be sent, and recommends another method', async () => {
     const twilio = await startTwilioStandIn();

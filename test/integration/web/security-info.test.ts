@@ -56,7 +56,7 @@ describe('My Security Info', () => {
     expect(strip(disabled.html)).toBe(strip(unknown.html));
     expect(visibleText(unknown.html)).toContain('Your user ID or password is incorrect.');
     expect(unknown.html).toContain('role="alert"');
-    expect(unknown.headers['set-cookie']).toBeUndefined();
+    expect(String(unknown.headers['set-cookie'] ?? '')).not.toContain('sspr_session=');
   });
 
   it('pauses sign-in for a user ID after ten failures, the same for unknown user IDs', async () => {
@@ -76,7 +76,7 @@ describe('My Security Info', () => {
     await createUser('forced@contoso.com', { passwordProfile: { password, forceChangePasswordNextSignIn: true } });
     const forced = await signIn(new FormClient(server.app), 'forced@contoso.com');
     expect(visibleText(forced.html)).toContain('/passwordreset');
-    expect(forced.headers['set-cookie']).toBeUndefined();
+    expect(String(forced.headers['set-cookie'] ?? '')).not.toContain('sspr_session=');
     const synced = await createUser('synced@contoso.com');
     await server.container.database.db
       .updateTable('users')
@@ -92,12 +92,16 @@ describe('My Security Info', () => {
   it('sets a strict session cookie, stores only its hash, and sign-out ends the session', async () => {
     await createUser('adele@contoso.com');
     const client = new FormClient(server.app);
-    await client.get('/mysecurityinfo');
+    const signInForm = await client.get('/mysecurityinfo');
+    const csrfToken = signInForm.html.match(/name="csrf_token" value="([^"]+)"/)?.[1] ?? '';
     const response = await server.app.inject({
       method: 'POST',
       url: '/mysecurityinfo/signin',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({ username: 'adele@contoso.com', password }).toString(),
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        cookie: `sspr_signin=${client.cookies.get('sspr_signin')}`,
+      },
+      payload: new URLSearchParams({ username: 'adele@contoso.com', password, csrf_token: csrfToken }).toString(),
     });
     expect(response.statusCode).toBe(303);
     const setCookie = String(response.headers['set-cookie']);
@@ -324,5 +328,28 @@ describe('My Security Info', () => {
     expect(visibleText(page.html)).toContain('Mot de passe');
     expect(page.headers['content-security-policy']).toContain("default-src 'none'");
     expect(page.html).not.toMatch(/<script|style=/);
+  });
+
+  it('refuses a sign-in posted without the form’s own token (login CSRF)', async () => {
+    await createUser('adele@contoso.com');
+    const client = new FormClient(server.app);
+    const forged = await client.request(
+      'POST',
+      '/mysecurityinfo/signin',
+      new URLSearchParams({ username: 'adele@contoso.com', password }).toString(),
+    );
+    expect(forged.status).toBe(403);
+    expect(forged.headers['set-cookie'] ?? '').not.toContain('sspr_session=');
+    const page = await signIn(client, 'adele@contoso.com');
+    expect(page.status).toBe(200);
+  });
+
+  it('pauses sign-in from one address after fifty failures across any user IDs', async () => {
+    await createUser('adele@contoso.com');
+    for (let attempt = 0; attempt < 50; attempt++) {
+      await signIn(new FormClient(server.app), `user${attempt}@contoso.com`, 'wrong-password');
+    }
+    const paused = await signIn(new FormClient(server.app), 'adele@contoso.com');
+    expect(visibleText(paused.html)).toContain('Too many failed sign-ins');
   });
 });

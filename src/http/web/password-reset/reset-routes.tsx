@@ -17,7 +17,6 @@ export interface ResetRouteOptions {
   readonly secureCookies: boolean;
 }
 
-const bindingCookie = 'sspr_reset';
 const path = '/passwordreset';
 
 /**
@@ -26,6 +25,21 @@ const path = '/passwordreset';
  * out (unknown, expired, tampered, another browser's flow) gets the same "start over" page.
  */
 export async function resetRoutes(app: FastifyInstance, options: ResetRouteOptions): Promise<void> {
+  // Over HTTPS the `__Host-` prefix: Secure, Path=/, no Domain, so no other host of the domain can plant it.
+  // Lax, not Strict: a link to /passwordreset from an email or another site must keep its flow across the 303;
+  // every state change is a POST with the flow's CSRF token anyway.
+  const bindingCookie = options.secureCookies ? '__Host-sspr_reset' : 'sspr_reset';
+  const setBinding = (reply: FastifyReply, binding: string) =>
+    reply.header(
+      'set-cookie',
+      cookie(bindingCookie, binding, {
+        path: '/',
+        maxAgeSeconds: 15 * 60,
+        secure: options.secureCookies,
+        sameSite: 'Lax',
+      }),
+    );
+
   const languageOf = (request: FastifyRequest): PageLanguage =>
     pickLanguage((request.query as { mkt?: unknown }).mkt, request.headers['accept-language']);
 
@@ -60,10 +74,7 @@ export async function resetRoutes(app: FastifyInstance, options: ResetRouteOptio
     }
     const { flowId, binding } = await options.resets().start(request.ip);
     const mkt = (request.query as { mkt?: unknown }).mkt;
-    reply.header(
-      'set-cookie',
-      cookie(bindingCookie, binding, { path, maxAgeSeconds: 15 * 60, secure: options.secureCookies }),
-    );
+    setBinding(reply, binding);
     const language = typeof mkt === 'string' ? `&mkt=${encodeURIComponent(mkt)}` : '';
     return reply.code(303).header('cache-control', 'no-store').redirect(`${path}?flow=${flowId}${language}`, 303);
   });
@@ -97,12 +108,14 @@ export async function resetRoutes(app: FastifyInstance, options: ResetRouteOptio
 
   app.post(`${path}/:action`, async (request, reply) => {
     const { action } = request.params as { action: string };
-    const run = actions[action];
+    const run = Object.hasOwn(actions, action) ? actions[action] : undefined;
     const handle = handleOf(request);
     if (!run || !handle) return expired(request, reply);
     const form = new Form(request.body);
     try {
-      return show(request, reply, await run(options.resets(), handle, form.text('csrf_token', 128), form));
+      const view = await run(options.resets(), handle, form.text('csrf_token', 128), form);
+      if (view.newBinding) setBinding(reply, view.newBinding);
+      return show(request, reply, view);
     } catch (error) {
       if (error instanceof FlowNotFound) return expired(request, reply);
       throw error;

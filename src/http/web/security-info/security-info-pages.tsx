@@ -98,7 +98,13 @@ export function SignInPage({
   problem,
   status,
   userName,
-}: Common & { problem: SecurityInfoProblem | null; status: string | null; userName: string }): VNode {
+  csrfToken,
+}: Common & {
+  problem: SecurityInfoProblem | null;
+  status: string | null;
+  userName: string;
+  csrfToken: string;
+}): VNode {
   const t = securityInfoMessages(language);
   const userProblem = problem === 'user_name_required' ? problem : null;
   const passwordProblem = problem && problem !== 'user_name_required' ? problem : null;
@@ -110,6 +116,7 @@ export function SignInPage({
         </p>
       ) : null}
       <form method="post" action={`${basePath}/signin`} novalidate>
+        <input type="hidden" name="csrf_token" value={csrfToken} />
         <p>{t.signInIntro}</p>
         <label for="username">{t.userName}</label>
         <p class="hint" id="username-hint">

@@ -1,3 +1,4 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SecurityQuestionAnswer } from '../../../domain/security-questions.js';
 import {
@@ -32,6 +33,14 @@ export interface SecurityInfoRouteOptions {
 }
 
 export const sessionCookie = 'sspr_session';
+const signInCookie = 'sspr_signin';
+
+function sameToken(cookieToken: string | null, fieldToken: string): boolean {
+  if (!cookieToken || fieldToken.length === 0) return false;
+  const a = Buffer.from(cookieToken);
+  const b = Buffer.from(fieldToken);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
 
 /**
  * `/mysecurityinfo`: sign-in, the "More information required" interrupt, and the user's security info. The
@@ -58,17 +67,26 @@ export async function securityInfoRoutes(app: FastifyInstance, options: Security
     reply: FastifyReply,
     state: { problem?: Parameters<typeof SignInPage>[0]['problem']; status?: string | null; userName?: string },
     code = 200,
-  ) =>
-    sendPage(
+  ) => {
+    // Login CSRF: the sign-in form carries a token that must match a cookie set with it (double submit), so no
+    // other site can sign a browser into an account of its choosing.
+    const token = randomBytes(16).toString('base64url');
+    reply.header(
+      'set-cookie',
+      cookie(signInCookie, token, { path: basePath, maxAgeSeconds: 3600, secure: options.secureCookies }),
+    );
+    return sendPage(
       reply,
       <SignInPage
         {...common(request)}
         problem={state.problem ?? null}
         status={state.status ?? null}
         userName={state.userName ?? ''}
+        csrfToken={token}
       />,
       code,
     );
+  };
 
   /** Runs `handler` with the request's session; a POST must carry the session's CSRF token. */
   const withSession = async (
@@ -125,6 +143,9 @@ export async function securityInfoRoutes(app: FastifyInstance, options: Security
   app.post(`${basePath}/signin`, async (request, reply) => {
     const form = new Form(request.body);
     const userName = form.text('username', 256);
+    if (!sameToken(cookieValue(request.headers.cookie, signInCookie), form.text('csrf_token', 128))) {
+      return sendPage(reply, <ForbiddenPage {...common(request)} />, 403);
+    }
     const result = await options
       .securityInfo()
       .signIn({ userName, password: form.text('password', 256), ipAddress: request.ip });
