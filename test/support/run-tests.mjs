@@ -13,8 +13,9 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const tmp = path.join(root, '.tmp');
 
-/** Debian packages the current suites need (chromium: the end-to-end suite in test/e2e). */
-const debianPackages = ['chromium'];
+/** Debian packages the current suites need (chromium: the end-to-end suite in test/e2e; slapd, ldap-utils: the
+ * directory-sync suites' private OpenLDAP, test/support/slapd.ts). */
+const debianPackages = ['chromium', 'slapd', 'ldap-utils'];
 
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options });
