@@ -468,3 +468,20 @@ export function evaluate(expression: Expression, entry: DirectoryEntry): string 
     }
   }
 }
+
+/** The LDAP attributes a run must read: every attribute the rules use, plus the anchor and the flavor's flags. */
+export function mappedAttributes(rules: readonly MappingRule[], flavor: DirectoryFlavor): string[] {
+  const names = new Set<string>(
+    flavor === 'activeDirectory' ? ['objectGUID', 'mS-DS-ConsistencyGuid', 'userAccountControl'] : ['entryUUID'],
+  );
+  const collect = (expression: Expression): void => {
+    if (expression.kind === 'attribute') names.add(expression.name);
+    if (expression.kind === 'concat') for (const part of expression.parts) collect(part);
+    if (expression.kind === 'call') for (const arg of expression.args) collect(arg);
+  };
+  for (const rule of rules) {
+    if (rule.source.kind === 'attribute') names.add(rule.source.attribute);
+    if (rule.source.kind === 'expression') collect(parseExpression(rule.source.expression));
+  }
+  return [...names];
+}
