@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
 import { type Config, environmentVariableName, resolveDatabaseUrl } from './config.js';
 import { createCaptchaChallenge, normalizeCaptchaAnswer } from './connectors/captcha/svg-captcha.js';
@@ -24,6 +25,7 @@ import { RoleService } from './services/roles/role-service.js';
 import { FlowSecrets } from './services/self-service/flow-secrets.js';
 import { PasswordResetService } from './services/self-service/password-reset-service.js';
 import { SecurityInfoService } from './services/self-service/security-info-service.js';
+import { DirectorySyncService } from './services/sync/directory-sync-service.js';
 import { bootstrapTenant } from './services/tenant/bootstrap-service.js';
 import type { TenantContext } from './services/tenant/tenant-context.js';
 import { UserService } from './services/users/user-service.js';
@@ -34,6 +36,7 @@ import { migrateToLatest, openDatabase, type StoreDatabase } from './store/datab
 import { SqlDeliveryRepository } from './store/delivery-repository.js';
 import { SqlDeviceCodeRepository } from './store/device-code-repository.js';
 import { SqlDirectoryRoleRepository } from './store/directory-role-repository.js';
+import { SqlDirectorySyncRepository } from './store/directory-sync-repository.js';
 import { SqlOutboxRepository } from './store/outbox-repository.js';
 import { SecretBox } from './store/secret-box.js';
 import { SqlSelfServiceFlowRepository } from './store/self-service-flow-repository.js';
@@ -68,6 +71,11 @@ export interface Container {
   readonly passwordResets: PasswordResetService;
   /** My Security Info (`/mysecurityinfo`): sign-in, registration interrupt, the user's own methods. */
   readonly securityInfo: SecurityInfoService;
+  /**
+   * Directory sync (SPEC section 8): full and delta runs, settings, run history. Until the LDAP connector is
+   * wired, runs take their `DirectorySource` as an option.
+   */
+  readonly directorySync: DirectorySyncService;
   /** Prunes the audit log now and then daily (`serve`); stopped by the returned function or `close()`. */
   startAuditRetention(): () => void;
   close(): Promise<void>;
@@ -317,6 +325,19 @@ export async function createContainer(config: Config, overrides: ContainerOverri
     );
     // --------------------------------------------------------------------------------------------------------
 
+    // --- Directory sync ---------------------------------------------------------------------------------------
+    const directorySync = lazy(
+      () =>
+        new DirectorySyncService({
+          store: new SqlDirectorySyncRepository(database.db, new SecretBox(masterKey)),
+          // The LDAP connector's DirectorySource plugs in here (openSource); until then runs pass `source`.
+          clock,
+          newId,
+          instanceName: `${hostname()}:${process.pid}`,
+        }),
+    );
+    // --------------------------------------------------------------------------------------------------------
+
     return {
       config,
       logger,
@@ -364,6 +385,9 @@ export async function createContainer(config: Config, overrides: ContainerOverri
       },
       get securityInfo() {
         return securityInfo();
+      },
+      get directorySync() {
+        return directorySync();
       },
       startAuditRetention() {
         const stop = () => {

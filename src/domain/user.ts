@@ -121,7 +121,11 @@ export interface UserCredentialFields {
 
 export type NewUserRecord = DirectoryUser & UserCredentialFields;
 export type UserRecordChanges = Omit<UserChanges, 'passwordProfile'> &
-  UserCredentialFields & { readonly updatedAt: string };
+  UserCredentialFields & {
+    readonly updatedAt: string;
+    /** Set when a cloud write changes a synced user's mobile phone: later syncs leave it alone (SPEC section 2). */
+    readonly mobilePhoneCloudOverride?: boolean;
+  };
 
 type Validator = (value: unknown, property: string) => unknown;
 

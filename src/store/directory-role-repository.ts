@@ -43,6 +43,8 @@ export class SqlDirectoryRoleRepository {
     const rows = await this.db
       .selectFrom('directory_role_assignments')
       .innerJoin('users', 'users.id', 'directory_role_assignments.user_id')
+      // Soft-deleted synced users (directory sync) are hidden everywhere.
+      .where('users.soft_deleted_at', 'is', null)
       .select([
         'directory_role_assignments.id',
         'directory_role_assignments.user_id',

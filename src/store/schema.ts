@@ -30,6 +30,10 @@ export interface Database {
   outbox_messages: OutboxMessageTable;
   web_sessions: WebSessionTable;
   security_info_registrations: SecurityInfoRegistrationTable;
+  directory_sync_settings: DirectorySyncSettingsTable;
+  directory_sync_runs: DirectorySyncRunTable;
+  directory_sync_errors: DirectorySyncErrorTable;
+  directory_sync_lease: DirectorySyncLeaseTable;
 }
 
 /** A device authorization flow (RFC 8628); codes only as HMAC-SHA-256. */
@@ -151,6 +155,12 @@ export interface UserTable {
   password_hash: string | null;
   password_changed_at: string | null;
   force_change_password: number;
+  /** 1 when a cloud write set the mobile phone of a synced user: syncs leave it alone (SPEC section 2). */
+  mobile_phone_cloud_override: Generated<number>;
+  /** The directory sync run that last saw this (synced) user. */
+  sync_seen_run: string | null;
+  /** A synced user that left the scope: hidden from every read, purged 30 days later. */
+  soft_deleted_at: string | null;
 }
 
 export interface UserOtherMailTable {
@@ -286,4 +296,55 @@ export interface SecurityInfoRegistrationTable {
   registered_at: string | null;
   confirmed_at: string | null;
   skipped_at: string | null;
+}
+
+/** Directory sync's one settings row (`id` 1); JSON is text, the bind password sealed. */
+export interface DirectorySyncSettingsTable {
+  id: number;
+  flavor: string;
+  urls: string;
+  bind_dn: string;
+  bind_password: string;
+  base_dns: string;
+  filter: string | null;
+  group_dn: string | null;
+  page_size: number;
+  timeout_ms: number;
+  tls: string;
+  interval_minutes: Generated<number>;
+  mappings: string;
+  mappings_version: Generated<number>;
+  bypass_dir_sync_overrides_enabled: Generated<number>;
+  writeback_enabled: Generated<number>;
+  updated_at: string;
+}
+
+export interface DirectorySyncRunTable {
+  id: string;
+  kind: string;
+  dry_run: number;
+  status: string;
+  started_at: string;
+  finished_at: string | null;
+  counts: string;
+  watermark: string | null;
+  message: string | null;
+}
+
+export interface DirectorySyncErrorTable {
+  id: string;
+  run_id: string;
+  dn: string;
+  anchor: string | null;
+  user_id: string | null;
+  type: string;
+  attribute: string | null;
+  message: string;
+  severity: string;
+}
+
+export interface DirectorySyncLeaseTable {
+  name: string;
+  holder: string | null;
+  expires_at: string | null;
 }

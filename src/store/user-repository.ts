@@ -1,5 +1,5 @@
 import type SqliteDatabase from 'better-sqlite3';
-import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from 'kysely';
+import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql, type Updateable } from 'kysely';
 import type { AuditEventDraft } from '../domain/audit.js';
 import { DomainError } from '../domain/errors.js';
 import type { DirectoryUser, NewUserRecord, UserRecordChanges } from '../domain/user.js';
@@ -86,7 +86,12 @@ export class SqlUserRepository {
   async findById(id: string): Promise<DirectoryUser | undefined> {
     const row = this.fast?.idle
       ? this.fast.userBy('id', id)
-      : await this.db.selectFrom('users').select(publicColumns).where('id', '=', id).executeTakeFirst();
+      : await this.db
+          .selectFrom('users')
+          .select(publicColumns)
+          .where('id', '=', id)
+          .where('soft_deleted_at', 'is', null)
+          .executeTakeFirst();
     return row && toDirectoryUser(row);
   }
 
@@ -94,7 +99,12 @@ export class SqlUserRepository {
     const key = userPrincipalName.toLowerCase();
     const row = this.fast?.idle
       ? this.fast.userBy('upn_key', key)
-      : await this.db.selectFrom('users').select(publicColumns).where('upn_key', '=', key).executeTakeFirst();
+      : await this.db
+          .selectFrom('users')
+          .select(publicColumns)
+          .where('upn_key', '=', key)
+          .where('soft_deleted_at', 'is', null)
+          .executeTakeFirst();
     return row && toDirectoryUser(row);
   }
 
@@ -229,8 +239,8 @@ export class SqlUserRepository {
   }
 }
 
-function toColumnChanges(changes: UserRecordChanges): Partial<UserTable> {
-  const values: Partial<UserTable> = { updated_at: changes.updatedAt };
+function toColumnChanges(changes: UserRecordChanges): Updateable<UserTable> {
+  const values: Updateable<UserTable> = { updated_at: changes.updatedAt };
   if (changes.userPrincipalName !== undefined) {
     values.user_principal_name = changes.userPrincipalName;
     values.upn_key = changes.userPrincipalName.toLowerCase();
@@ -250,6 +260,9 @@ function toColumnChanges(changes: UserRecordChanges): Partial<UserTable> {
   if (changes.passwordHash !== undefined) values.password_hash = changes.passwordHash;
   if (changes.passwordChangedAt !== undefined) values.password_changed_at = changes.passwordChangedAt;
   if (changes.forceChangePassword !== undefined) values.force_change_password = changes.forceChangePassword ? 1 : 0;
+  if (changes.mobilePhoneCloudOverride !== undefined) {
+    values.mobile_phone_cloud_override = changes.mobilePhoneCloudOverride ? 1 : 0;
+  }
   return values;
 }
 
@@ -264,7 +277,7 @@ class SqlitePreparedPath {
   /** The user's columns, its other-mail keys and its audit event, in one transaction (as `update` does). */
   readonly updateUser: (
     id: string,
-    values: Partial<UserTable>,
+    values: Updateable<UserTable>,
     otherMails: readonly string[] | undefined,
     audit: AuditEventDraft,
   ) => void;
@@ -312,8 +325,8 @@ class SqlitePreparedPath {
 
 const selectPublicColumns = `select ${publicColumns.map((column) => `"${column}"`).join(', ')} from "users"`;
 const selectUserBy = {
-  id: `${selectPublicColumns} where "id" = ?`,
-  upn_key: `${selectPublicColumns} where "upn_key" = ?`,
+  id: `${selectPublicColumns} where "id" = ? and "soft_deleted_at" is null`,
+  upn_key: `${selectPublicColumns} where "upn_key" = ? and "soft_deleted_at" is null`,
 } as const;
 
 /** The `user_other_mails` keys of a user's other mails: lower-cased, once each. */
@@ -348,10 +361,11 @@ function whereClause(
   eb: Eb,
   query: { readonly filter?: UserFilter; readonly search?: readonly UserSearchTerm[] },
 ): Expression<SqlBool> {
-  const parts: Expression<SqlBool>[] = [];
+  // Soft-deleted synced users (directory sync) are invisible to every list and count.
+  const parts: Expression<SqlBool>[] = [eb('soft_deleted_at', 'is', null)];
   if (query.filter) parts.push(filterExpression(eb, query.filter));
   for (const term of query.search ?? []) parts.push(searchExpression(eb, term));
-  return parts.length === 0 ? sql<SqlBool>`1 = 1` : eb.and(parts);
+  return eb.and(parts);
 }
 
 function filterExpression(eb: Eb, filter: UserFilter): Expression<SqlBool> {

@@ -156,6 +156,10 @@ export class UserService {
       record.passwordChangedAt = now;
     }
     if (passwordProfile) record.forceChangePassword = passwordProfile.forceChangePasswordNextSignIn;
+    // A cloud-set mobile phone of a synced user becomes a cloud override that syncs leave alone (SPEC section 2).
+    if (user.onPremisesSyncEnabled && changes.mobilePhone !== undefined && changes.mobilePhone !== user.mobilePhone) {
+      record.mobilePhoneCloudOverride = true;
+    }
     await this.deps.users.update(
       user.id,
       record,

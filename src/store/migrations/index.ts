@@ -4,6 +4,7 @@ import * as authenticationMethods from './0002-authentication-methods.js';
 import * as deviceCodes from './0003-device-codes.js';
 import * as deviceCodeAttempts from './0004-device-code-attempts.js';
 import * as selfService from './0005-self-service.js';
+import * as directorySync from './0006-directory-sync.js';
 
 /** Numbered migrations, listed statically so they work from `src` (tsx) and `dist` alike. */
 const migrations: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '0003-device-codes': deviceCodes,
   '0004-device-code-attempts': deviceCodeAttempts,
   '0005-self-service': selfService,
+  '0006-directory-sync': directorySync,
 };
 
 export const migrationProvider: MigrationProvider = {

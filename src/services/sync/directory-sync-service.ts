@@ -1,0 +1,753 @@
+import type { AuditEventDraft, AuditInitiator, ModifiedProperty } from '../../domain/audit.js';
+import { modifiedProperties, userTarget } from '../../domain/audit.js';
+import {
+  anchorOf,
+  type DesiredUser,
+  type DirectoryEntry,
+  type DirectoryFlavor,
+  defaultMappings,
+  type MappingRule,
+  mapEntry,
+  type SyncErrorType,
+  type SyncTarget,
+} from '../../domain/directory-mapping.js';
+import { DomainError } from '../../domain/errors.js';
+
+/**
+ * Directory sync's full and delta runs (SPEC section 8). The source streams pages; each page is mapped (pure),
+ * diffed against the store with one batched look-up by anchor, UPN and mail, and written in one transaction
+ * with its audit events, the `sync_seen_run` stamps and the run's counters. The run's watermark (and, for a
+ * full run, the soft deletion of users it did not see) commit in the same transaction as the last page, so a
+ * run killed at any point leaves no watermark behind and the next run repeats it: nothing lost, nothing twice.
+ *
+ * Memory: one page at a time, plus one page of look-ahead (to know which page is the last). A delta run's
+ * deletion scan keeps the set of anchors in scope (16-byte anchors, base64): the one thing that grows with the
+ * directory.
+ */
+
+/** The on-premises directory, as the sync engine needs it. The LDAP connector implements it. */
+export interface DirectorySource {
+  /** Every entry in scope, a page at a time (full run). */
+  pages(): AsyncIterable<readonly DirectoryEntry[]>;
+  /**
+   * Entries changed since the watermark (delta run). An entry with `isDeleted: TRUE` (Active Directory's
+   * tombstones, read with the show-deleted control) is a deletion of its anchor.
+   */
+  changedSince(watermark: string): AsyncIterable<readonly DirectoryEntry[]>;
+  /**
+   * Every anchor in scope, as `onPremisesImmutableId` values (OpenLDAP, which keeps no tombstones: a synced user
+   * whose anchor is missing has left the scope). Absent when the source reports deletions itself.
+   */
+  anchors?(): AsyncIterable<readonly string[]>;
+  /** The source's current watermark, read before anything else so that nothing changed during the run is missed. */
+  currentWatermark(): Promise<string>;
+}
+
+export type SyncRunKind = 'full' | 'delta';
+
+export interface SyncCounts {
+  read: number;
+  added: number;
+  updated: number;
+  deleted: number;
+  unchanged: number;
+  errors: number;
+  warnings: number;
+}
+
+export interface SyncIssue {
+  readonly dn: string;
+  readonly anchor: string | null;
+  readonly userId: string | null;
+  readonly type: SyncErrorType | 'Warning';
+  readonly attribute: string | null;
+  readonly message: string;
+  readonly severity: 'error' | 'warning';
+}
+
+export interface SyncSettings {
+  readonly flavor: DirectoryFlavor;
+  readonly urls: readonly string[];
+  readonly bindDn: string;
+  readonly bindPassword: string;
+  readonly baseDns: readonly string[];
+  readonly filter: string | null;
+  readonly groupDn: string | null;
+  readonly pageSize: number;
+  readonly timeoutMs: number;
+  readonly tls: { readonly caFile?: string; readonly serverName?: string };
+  readonly intervalMinutes: number;
+  readonly mappings: readonly MappingRule[];
+  readonly mappingsVersion: number;
+  readonly bypassDirSyncOverridesEnabled: boolean;
+  readonly writebackEnabled: boolean;
+  readonly updatedAt: string;
+}
+
+/** A user as the diff needs it (soft-deleted ones included). */
+export interface SyncedUserState {
+  readonly id: string;
+  readonly userPrincipalName: string;
+  readonly displayName: string | null;
+  readonly givenName: string | null;
+  readonly surname: string | null;
+  readonly mail: string | null;
+  readonly jobTitle: string | null;
+  readonly officeLocation: string | null;
+  readonly accountEnabled: boolean;
+  readonly mobilePhone: string | null;
+  readonly businessPhones: readonly string[];
+  readonly otherMails: readonly string[];
+  readonly onPremisesSyncEnabled: boolean | null;
+  readonly onPremisesImmutableId: string | null;
+  readonly onPremisesDistinguishedName: string | null;
+  readonly onPremisesSamAccountName: string | null;
+  readonly onPremisesUserPrincipalName: string | null;
+  readonly mobilePhoneCloudOverride: boolean;
+  readonly syncSeenRun: string | null;
+  readonly softDeletedAt: string | null;
+}
+
+/** The columns a sync writes; absent keys are left alone. */
+export interface SyncedUserChanges {
+  userPrincipalName?: string;
+  displayName?: string;
+  givenName?: string | null;
+  surname?: string | null;
+  mail?: string | null;
+  jobTitle?: string | null;
+  officeLocation?: string | null;
+  accountEnabled?: boolean;
+  mobilePhone?: string | null;
+  businessPhones?: readonly string[];
+  otherMails?: readonly string[];
+  onPremisesSyncEnabled?: true;
+  onPremisesImmutableId?: string;
+  onPremisesDistinguishedName?: string;
+  onPremisesSamAccountName?: string | null;
+  onPremisesUserPrincipalName?: string;
+  mobilePhoneCloudOverride?: false;
+  softDeletedAt?: null;
+}
+
+export interface NewSyncedUser {
+  readonly id: string;
+  readonly desired: DesiredUser;
+  readonly syncOtherMails: boolean;
+}
+
+/** Everything one page changes, written in one transaction. */
+export interface SyncPageWrite {
+  readonly runId: string;
+  readonly now: string;
+  readonly inserts: readonly { readonly user: NewSyncedUser; readonly audit: AuditEventDraft }[];
+  readonly updates: readonly {
+    readonly id: string;
+    readonly changes: SyncedUserChanges;
+    readonly audit: AuditEventDraft;
+  }[];
+  readonly softDeletes: readonly { readonly id: string; readonly audit: AuditEventDraft }[];
+  /** Users seen by this run (inserted, updated or unchanged): `sync_seen_run` and last sync time. */
+  readonly seen: readonly string[];
+  readonly issues: readonly SyncIssue[];
+  /** The run's counters so far (without this page's end-of-run deletions). */
+  readonly counts: SyncCounts;
+  /** On the run's last page: what ends the run in the same transaction. */
+  readonly finish?: SyncRunFinish;
+}
+
+export interface SyncRunFinish {
+  readonly watermark: string;
+  /**
+   * Soft-delete synced users this run did not see: all of them (full run), or those whose anchor is not in
+   * `anchorsInScope` (delta run with an anchor scan). Absent: no end-of-run deletion.
+   */
+  readonly deleteUnseen?: { readonly anchorsInScope?: ReadonlySet<string> };
+  /** Hard-delete users soft-deleted before this instant. */
+  readonly purgeSoftDeletedBefore?: string;
+  readonly deleteAudit: (user: {
+    id: string;
+    displayName: string | null;
+    userPrincipalName: string;
+  }) => AuditEventDraft;
+  readonly purgeAudit: (user: { id: string; displayName: string | null; userPrincipalName: string }) => AuditEventDraft;
+  readonly endAudit: (counts: SyncCounts) => AuditEventDraft;
+}
+
+export interface SyncRunRecord {
+  readonly id: string;
+  readonly kind: SyncRunKind;
+  readonly dryRun: boolean;
+  readonly status: 'running' | 'succeeded' | 'failed';
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly counts: SyncCounts;
+  readonly watermark: string | null;
+  readonly message: string | null;
+}
+
+/** The store as directory sync needs it. */
+export interface SyncStore {
+  loadSettings(): Promise<SyncSettings | undefined>;
+  saveSettings(settings: Omit<SyncSettings, 'mappingsVersion'>, audit: AuditEventDraft): Promise<void>;
+  /** Takes (or renews) the lease when it is free, expired or already ours; false when another holder has it. */
+  acquireLease(holder: string, now: string, expiresAt: string): Promise<boolean>;
+  releaseLease(holder: string): Promise<void>;
+  startRun(run: SyncRunRecord, audit: AuditEventDraft): Promise<void>;
+  /** Ends a run that did not reach its last page (failure) or a dry run, with its counts and issues. */
+  endRun(
+    id: string,
+    end: {
+      status: 'succeeded' | 'failed';
+      finishedAt: string;
+      counts: SyncCounts;
+      message: string | null;
+      issues: readonly SyncIssue[];
+    },
+    audit: AuditEventDraft,
+  ): Promise<void>;
+  /** The watermark of the latest succeeded run that wrote one (dry runs never do). */
+  lastWatermark(): Promise<string | null>;
+  findByAnchors(anchors: readonly string[]): Promise<SyncedUserState[]>;
+  /** By lower-cased UPN. */
+  findByUserPrincipalNames(keys: readonly string[]): Promise<SyncedUserState[]>;
+  findByMails(mails: readonly string[]): Promise<{ id: string; mail: string }[]>;
+  /** One transaction; returns the counters as committed (end-of-run deletions added). */
+  applyPage(write: SyncPageWrite): Promise<SyncCounts>;
+  listRuns(limit: number): Promise<SyncRunRecord[]>;
+  runIssues(runId: string): Promise<SyncIssue[]>;
+}
+
+export interface DirectorySyncDependencies {
+  readonly store: SyncStore;
+  /** Opens the configured directory; absent until the LDAP connector is wired (then runs need a `source`). */
+  readonly openSource?: (settings: SyncSettings) => DirectorySource;
+  readonly clock: () => Date;
+  readonly newId: () => string;
+  /** Identifies this server instance in the lease. */
+  readonly instanceName: string;
+  readonly leaseMilliseconds?: number;
+  readonly softDeleteRetentionDays?: number;
+}
+
+export interface SyncRunOptions {
+  readonly dryRun?: boolean;
+  /** The directory to read; defaults to the one the settings describe. */
+  readonly source?: DirectorySource;
+}
+
+export interface SyncRunResult {
+  readonly runId: string;
+  readonly kind: SyncRunKind;
+  readonly dryRun: boolean;
+  readonly status: 'succeeded' | 'failed';
+  readonly counts: SyncCounts;
+  readonly message: string | null;
+}
+
+const syncInitiator: AuditInitiator = {
+  app: { appId: 'opensspr-directory-sync', displayName: 'OpenSSPR directory sync' },
+};
+
+/** The properties whose values a mapping rule must produce before the sync writes them. */
+const optionalTargets: readonly SyncTarget[] = [
+  'givenName',
+  'surname',
+  'mail',
+  'jobTitle',
+  'officeLocation',
+  'businessPhones',
+  'mobilePhone',
+  'otherMails',
+  'onPremisesSamAccountName',
+];
+
+export class DirectorySyncService {
+  constructor(private readonly deps: DirectorySyncDependencies) {}
+
+  settings(): Promise<SyncSettings | undefined> {
+    return this.deps.store.loadSettings();
+  }
+
+  /** Saves the connection and mapping settings (the store seals the bind password and bumps the mapping version). */
+  async configure(settings: Omit<SyncSettings, 'mappingsVersion' | 'updatedAt'>): Promise<void> {
+    const updatedAt = this.deps.clock().toISOString();
+    await this.deps.store.saveSettings(
+      { ...settings, updatedAt },
+      this.audit('Update directory synchronization settings', 'DirectoryManagement', 'Update', [
+        {
+          id: 'directory-sync',
+          displayName: 'Directory synchronization',
+          type: 'Directory',
+          modifiedProperties: modifiedProperties(null, {
+            flavor: settings.flavor,
+            urls: settings.urls,
+            baseDns: settings.baseDns,
+            bypassDirSyncOverridesEnabled: settings.bypassDirSyncOverridesEnabled,
+          }),
+        },
+      ]),
+    );
+  }
+
+  runs(limit = 20): Promise<SyncRunRecord[]> {
+    return this.deps.store.listRuns(limit);
+  }
+
+  issues(runId: string): Promise<SyncIssue[]> {
+    return this.deps.store.runIssues(runId);
+  }
+
+  runFull(options: SyncRunOptions = {}): Promise<SyncRunResult> {
+    return this.run('full', options);
+  }
+
+  /** A delta run; the first run (no watermark yet) is a full one. */
+  async runDelta(options: SyncRunOptions = {}): Promise<SyncRunResult> {
+    const watermark = await this.deps.store.lastWatermark();
+    return watermark === null ? this.run('full', options) : this.run('delta', options, watermark);
+  }
+
+  private async run(kind: SyncRunKind, options: SyncRunOptions, since?: string): Promise<SyncRunResult> {
+    const settings = await this.deps.store.loadSettings();
+    if (!settings) {
+      throw new DomainError('invalid_configuration', {
+        detail: 'directory sync is not configured (sspr sync configure)',
+      });
+    }
+    const source = options.source ?? this.deps.openSource?.(settings);
+    if (!source) throw new DomainError('invalid_configuration', { detail: 'no directory connector is available' });
+    const dryRun = options.dryRun === true;
+    const runId = this.deps.newId();
+    const holder = `${this.deps.instanceName}:${runId}`;
+    const leaseMs = this.deps.leaseMilliseconds ?? 5 * 60 * 1000;
+    const takeLease = () => {
+      const now = this.deps.clock();
+      return this.deps.store.acquireLease(holder, now.toISOString(), new Date(now.getTime() + leaseMs).toISOString());
+    };
+    if (!(await takeLease())) {
+      throw new DomainError('invalid_request', {}, 'Another directory sync run is in progress.');
+    }
+    const counts: SyncCounts = { read: 0, added: 0, updated: 0, deleted: 0, unchanged: 0, errors: 0, warnings: 0 };
+    const runTarget = (modified: readonly ModifiedProperty[] = []) => [
+      {
+        id: runId,
+        displayName: `${dryRun ? 'Dry run: ' : ''}${kind} synchronization`,
+        type: 'Directory' as const,
+        modifiedProperties: modified,
+      },
+    ];
+    const endAudit = (finalCounts: SyncCounts, status: string) =>
+      this.audit('End directory synchronization run', 'DirectoryManagement', 'Other', [
+        ...runTarget(modifiedProperties(null, { status, ...finalCounts })),
+      ]);
+    const startedAt = this.deps.clock().toISOString();
+    let pendingIssues: SyncIssue[] = [];
+    try {
+      await this.deps.store.startRun(
+        {
+          id: runId,
+          kind,
+          dryRun,
+          status: 'running',
+          startedAt,
+          finishedAt: null,
+          counts,
+          watermark: null,
+          message: null,
+        },
+        this.audit('Start directory synchronization run', 'DirectoryManagement', 'Other', runTarget()),
+      );
+      // Read first: whatever changes while the run reads is read again by the next delta.
+      const watermark = await source.currentWatermark();
+      const rules = effectiveMappings(settings);
+      const context: PageContext = {
+        runId,
+        kind,
+        settings,
+        rules,
+        syncOtherMails: rules.some((rule) => rule.target === 'otherMails'),
+        mapped: new Set(rules.map((rule) => rule.target)),
+      };
+      let anchorsInScope: Set<string> | undefined;
+      if (kind === 'delta' && source.anchors) {
+        anchorsInScope = new Set();
+        for await (const anchors of source.anchors()) for (const anchor of anchors) anchorsInScope.add(anchor);
+      }
+      const pages = kind === 'full' ? source.pages() : source.changedSince(since as string);
+      const iterator = pages[Symbol.asyncIterator]();
+      let current = await iterator.next();
+      // Always one write, even for an empty source: it carries the end of the run.
+      if (current.done) current = { done: false, value: [] };
+      while (!current.done) {
+        const next = await iterator.next();
+        const last = next.done === true;
+        const planned = await this.planPage(current.value, context, counts);
+        if (dryRun) {
+          pendingIssues.push(...planned.issues);
+          // Bounded: a dry run reports its first issues, and counts all of them.
+          if (pendingIssues.length > 10_000) pendingIssues = pendingIssues.slice(0, 10_000);
+        } else {
+          if (!(await takeLease())) throw new Error('the directory sync lease was lost to another instance');
+          const now = this.deps.clock().toISOString();
+          const write: SyncPageWrite = {
+            runId,
+            now,
+            ...planned,
+            counts: { ...counts },
+            ...(last
+              ? {
+                  finish: {
+                    watermark,
+                    ...(kind === 'full'
+                      ? { deleteUnseen: {} }
+                      : anchorsInScope
+                        ? { deleteUnseen: { anchorsInScope } }
+                        : {}),
+                    purgeSoftDeletedBefore: new Date(
+                      this.deps.clock().getTime() - (this.deps.softDeleteRetentionDays ?? 30) * 86_400_000,
+                    ).toISOString(),
+                    deleteAudit: (user) =>
+                      this.audit('Delete user', 'UserManagement', 'Delete', [
+                        userTarget(user, [{ displayName: 'softDeleted', oldValue: null, newValue: 'true' }]),
+                      ]),
+                    purgeAudit: (user) =>
+                      this.audit('Hard delete user', 'UserManagement', 'Delete', [userTarget(user)]),
+                    endAudit: (finalCounts) => endAudit(finalCounts, 'succeeded'),
+                  },
+                }
+              : {}),
+          };
+          Object.assign(counts, await this.deps.store.applyPage(write));
+        }
+        current = next;
+      }
+      if (dryRun) {
+        await this.deps.store.endRun(
+          runId,
+          {
+            status: 'succeeded',
+            finishedAt: this.deps.clock().toISOString(),
+            counts,
+            message: null,
+            issues: pendingIssues,
+          },
+          endAudit(counts, 'succeeded'),
+        );
+      }
+      return { runId, kind, dryRun, status: 'succeeded', counts, message: null };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      try {
+        await this.deps.store.endRun(
+          runId,
+          {
+            status: 'failed',
+            finishedAt: this.deps.clock().toISOString(),
+            counts,
+            message,
+            issues: dryRun ? pendingIssues : [],
+          },
+          endAudit(counts, 'failed'),
+        );
+      } catch {
+        // The store itself failed: the run stays `running` and its lease expires; the next run repeats it.
+      }
+      return { runId, kind, dryRun, status: 'failed', counts, message };
+    } finally {
+      await this.deps.store.releaseLease(holder).catch(() => undefined);
+    }
+  }
+
+  /** Maps a page, looks its users up in three batched queries, and works out the writes. */
+  private async planPage(
+    entries: readonly DirectoryEntry[],
+    context: PageContext,
+    counts: SyncCounts,
+  ): Promise<Pick<SyncPageWrite, 'inserts' | 'updates' | 'softDeletes' | 'seen' | 'issues'>> {
+    const { settings } = context;
+    const issues: SyncIssue[] = [];
+    const recordError = (
+      dn: string,
+      anchor: string | null,
+      userId: string | null,
+      type: SyncErrorType,
+      attribute: string | null,
+      message: string,
+    ) => {
+      counts.errors++;
+      issues.push({ dn, anchor, userId, type, attribute, message, severity: 'error' });
+    };
+    const desired: DesiredUser[] = [];
+    const tombstones: string[] = [];
+    const failedAnchors: string[] = [];
+    for (const entry of entries) {
+      counts.read++;
+      if (isTombstone(entry)) {
+        // A tombstone maps no UPN; its anchor is what matters.
+        const anchor = anchorOf(entry, settings.flavor);
+        if (anchor) tombstones.push(anchor);
+        continue;
+      }
+      const outcome = mapEntry(entry, context.rules, settings.flavor);
+      if (!outcome.ok) {
+        const anchor = anchorOf(entry, settings.flavor);
+        // Still in scope: a user it already made is seen, so the end of a full run does not delete it.
+        if (anchor) failedAnchors.push(anchor);
+        recordError(outcome.error.dn, anchor, null, outcome.error.type, outcome.error.attribute, outcome.error.message);
+        continue;
+      }
+      for (const warning of outcome.warnings) {
+        counts.warnings++;
+        issues.push({
+          dn: warning.dn,
+          anchor: outcome.user.anchor,
+          userId: null,
+          type: 'Warning',
+          attribute: warning.target,
+          message: warning.suggestion ? `${warning.message} Suggested: ${warning.suggestion}` : warning.message,
+          severity: 'warning',
+        });
+      }
+      desired.push(outcome.user);
+    }
+
+    const store = this.deps.store;
+    const byAnchor = new Map(
+      (await store.findByAnchors([...desired.map((user) => user.anchor), ...tombstones, ...failedAnchors])).map(
+        (user) => [user.onPremisesImmutableId as string, user],
+      ),
+    );
+    const byUpn = new Map(
+      (await store.findByUserPrincipalNames(desired.map((user) => user.userPrincipalName.toLowerCase()))).map(
+        (user) => [user.userPrincipalName.toLowerCase(), user],
+      ),
+    );
+    const mails = desired.flatMap((user) => (user.mail ? [user.mail, user.mail.toLowerCase()] : []));
+    const mailOwners = new Map<string, Set<string>>();
+    for (const { id, mail } of await store.findByMails([...new Set(mails)])) {
+      const key = mail.toLowerCase();
+      mailOwners.set(key, (mailOwners.get(key) ?? new Set()).add(id));
+    }
+
+    const inserts: SyncPageWrite['inserts'][number][] = [];
+    const updates: SyncPageWrite['updates'][number][] = [];
+    const softDeletes: SyncPageWrite['softDeletes'][number][] = [];
+    const seen: string[] = [];
+    // Keys claimed earlier in this page: the first entry wins, as in the source's order.
+    const claimedUpns = new Map<string, string>();
+    const claimedMails = new Map<string, string>();
+    const claimedAnchors = new Set<string>();
+    for (const anchor of failedAnchors) {
+      const user = byAnchor.get(anchor);
+      if (user && user.softDeletedAt === null) seen.push(user.id);
+      claimedAnchors.add(anchor);
+    }
+
+    for (const user of desired) {
+      if (claimedAnchors.has(user.anchor)) continue;
+      claimedAnchors.add(user.anchor);
+      const upnKey = user.userPrincipalName.toLowerCase();
+      let existing = byAnchor.get(user.anchor);
+      // An object in error stays in scope: the user it already has is seen (and kept) as it is.
+      const error = (type: SyncErrorType, attribute: string, message: string) => {
+        if (existing && existing.softDeletedAt === null) seen.push(existing.id);
+        recordError(user.distinguishedName, user.anchor, existing?.id ?? null, type, attribute, message);
+      };
+      const upnOwner = byUpn.get(upnKey);
+      const duplicateInPage = claimedUpns.has(upnKey) && claimedUpns.get(upnKey) !== user.anchor;
+      if (duplicateInPage) {
+        error(
+          'AttributeValueMustBeUnique',
+          'userPrincipalName',
+          `The userPrincipalName "${user.userPrincipalName}" is already used by another object in the directory.`,
+        );
+        continue;
+      }
+      if (!existing && upnOwner) {
+        if (upnOwner.onPremisesImmutableId === null) {
+          // Soft match: a cloud user without an anchor takes this one.
+          existing = upnOwner;
+        } else if (upnOwner.syncSeenRun === context.runId) {
+          error(
+            'AttributeValueMustBeUnique',
+            'userPrincipalName',
+            `The userPrincipalName "${user.userPrincipalName}" is already used by another object in the directory.`,
+          );
+          continue;
+        } else {
+          error(
+            'InvalidSoftMatch',
+            'userPrincipalName',
+            `The userPrincipalName "${user.userPrincipalName}" belongs to a user with a different source anchor (${upnOwner.onPremisesImmutableId}).`,
+          );
+          continue;
+        }
+      }
+      if (existing && upnOwner && upnOwner.id !== existing.id) {
+        error(
+          'AttributeValueMustBeUnique',
+          'userPrincipalName',
+          `The userPrincipalName "${user.userPrincipalName}" is already used by another user.`,
+        );
+        continue;
+      }
+      if (user.mail) {
+        const mailKey = user.mail.toLowerCase();
+        const owners = [...(mailOwners.get(mailKey) ?? [])].filter((id) => id !== existing?.id);
+        const claimed = claimedMails.get(mailKey);
+        if (owners.length > 0 || (claimed !== undefined && claimed !== user.anchor)) {
+          error('AttributeValueMustBeUnique', 'mail', `The mail "${user.mail}" is already used by another user.`);
+          continue;
+        }
+        claimedMails.set(mailKey, user.anchor);
+      }
+      claimedUpns.set(upnKey, user.anchor);
+
+      if (!existing) {
+        const id = this.deps.newId();
+        inserts.push({
+          user: { id, desired: user, syncOtherMails: context.syncOtherMails },
+          audit: this.audit('Add user', 'UserManagement', 'Add', [
+            userTarget(
+              { id, displayName: user.displayName, userPrincipalName: user.userPrincipalName },
+              modifiedProperties(null, { ...publicDesired(user, context), onPremisesImmutableId: user.anchor }),
+            ),
+          ]),
+        });
+        counts.added++;
+        seen.push(id);
+        continue;
+      }
+      const changes = diff(existing, user, context);
+      seen.push(existing.id);
+      if (Object.keys(changes).length === 0) {
+        counts.unchanged++;
+        continue;
+      }
+      const restored = existing.softDeletedAt !== null;
+      updates.push({
+        id: existing.id,
+        changes,
+        audit: this.audit(restored ? 'Restore user' : 'Update user', 'UserManagement', 'Update', [
+          userTarget(existing, modifiedProperties(existing, auditedChanges(changes))),
+        ]),
+      });
+      counts.updated++;
+    }
+
+    for (const anchor of new Set(tombstones)) {
+      const user = byAnchor.get(anchor);
+      if (!user || user.softDeletedAt !== null || claimedAnchors.has(anchor)) continue;
+      softDeletes.push({
+        id: user.id,
+        audit: this.audit('Delete user', 'UserManagement', 'Delete', [
+          userTarget(user, [{ displayName: 'softDeleted', oldValue: null, newValue: 'true' }]),
+        ]),
+      });
+      counts.deleted++;
+    }
+    return { inserts, updates, softDeletes, seen, issues };
+  }
+
+  private audit(
+    activity: string,
+    category: AuditEventDraft['category'],
+    operationType: AuditEventDraft['operationType'],
+    targets: AuditEventDraft['targetResources'],
+  ): AuditEventDraft {
+    return {
+      activityDisplayName: activity,
+      category,
+      loggedByService: 'Sync',
+      operationType,
+      result: 'success',
+      resultReason: '',
+      initiatedBy: syncInitiator,
+      targetResources: targets,
+      correlationId: this.deps.newId(),
+    };
+  }
+}
+
+interface PageContext {
+  readonly runId: string;
+  readonly kind: SyncRunKind;
+  readonly settings: SyncSettings;
+  readonly rules: readonly MappingRule[];
+  readonly syncOtherMails: boolean;
+  readonly mapped: ReadonlySet<SyncTarget>;
+}
+
+function isTombstone(entry: DirectoryEntry): boolean {
+  const key = Object.keys(entry.attributes).find((name) => name.toLowerCase() === 'isdeleted');
+  return key !== undefined && entry.attributes[key]?.[0]?.toUpperCase() === 'TRUE';
+}
+
+/** The desired values of a user as Graph properties, for the audit of an add. */
+function publicDesired(user: DesiredUser, context: PageContext): Record<string, unknown> {
+  const values: Record<string, unknown> = {
+    userPrincipalName: user.userPrincipalName,
+    displayName: user.displayName,
+    accountEnabled: user.accountEnabled,
+  };
+  for (const target of optionalTargets) {
+    if (context.mapped.has(target)) values[target] = user[target as keyof DesiredUser];
+  }
+  return values;
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, index) => value === b[index]);
+}
+
+/** The writes that bring `existing` to `user`; the cloud override of the mobile phone is respected. */
+function diff(existing: SyncedUserState, user: DesiredUser, context: PageContext): SyncedUserChanges {
+  const changes: SyncedUserChanges = {};
+  const { mapped, settings } = context;
+  if (existing.userPrincipalName !== user.userPrincipalName) changes.userPrincipalName = user.userPrincipalName;
+  if (existing.displayName !== user.displayName) changes.displayName = user.displayName;
+  if (existing.accountEnabled !== user.accountEnabled) changes.accountEnabled = user.accountEnabled;
+  const scalar = ['givenName', 'surname', 'mail', 'jobTitle', 'officeLocation', 'onPremisesSamAccountName'] as const;
+  for (const key of scalar) {
+    if (mapped.has(key) && existing[key] !== user[key]) changes[key] = user[key];
+  }
+  if (mapped.has('businessPhones') && !sameList(existing.businessPhones, user.businessPhones)) {
+    changes.businessPhones = user.businessPhones;
+  }
+  if (context.syncOtherMails && !sameList(existing.otherMails, user.otherMails)) changes.otherMails = user.otherMails;
+  if (mapped.has('mobilePhone')) {
+    if (!existing.mobilePhoneCloudOverride) {
+      if (existing.mobilePhone !== user.mobilePhone) changes.mobilePhone = user.mobilePhone;
+    } else if (settings.bypassDirSyncOverridesEnabled) {
+      // bypassDirSyncOverridesEnabled: on-premises wins again and the override is cleared.
+      if (existing.mobilePhone !== user.mobilePhone) changes.mobilePhone = user.mobilePhone;
+      changes.mobilePhoneCloudOverride = false;
+    }
+  }
+  if (existing.onPremisesSyncEnabled !== true) changes.onPremisesSyncEnabled = true;
+  if (existing.onPremisesImmutableId !== user.anchor) changes.onPremisesImmutableId = user.anchor;
+  if (existing.onPremisesDistinguishedName !== user.distinguishedName) {
+    changes.onPremisesDistinguishedName = user.distinguishedName;
+  }
+  if (existing.onPremisesUserPrincipalName !== user.userPrincipalName) {
+    changes.onPremisesUserPrincipalName = user.userPrincipalName;
+  }
+  if (existing.softDeletedAt !== null) changes.softDeletedAt = null;
+  return changes;
+}
+
+/** The changes as the audit shows them (the internal flags by readable names). */
+function auditedChanges(changes: SyncedUserChanges): Record<string, unknown> {
+  const { mobilePhoneCloudOverride, softDeletedAt, ...rest } = changes;
+  return {
+    ...rest,
+    ...(mobilePhoneCloudOverride === undefined ? {} : { mobilePhoneCloudOverride }),
+    ...(softDeletedAt === undefined ? {} : { softDeleted: false }),
+  };
+}
+
+/** Mappings used when none are configured. */
+export function effectiveMappings(settings: Pick<SyncSettings, 'flavor' | 'mappings'>): readonly MappingRule[] {
+  return settings.mappings.length > 0 ? settings.mappings : defaultMappings(settings.flavor);
+}

@@ -1,0 +1,650 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import type { AuditEventDraft } from '../domain/audit.js';
+import type { DirectoryFlavor, MappingRule, SyncErrorType } from '../domain/directory-mapping.js';
+import { insertAuditEvent } from './audit-writer.js';
+import type { Database, DirectorySyncRunTable, UserTable } from './schema.js';
+import type { SecretBox } from './secret-box.js';
+
+/**
+ * Directory sync's store (SPEC section 8): settings, runs and their issues, the lease, and the batched reads and
+ * per-page transactions of the sync engine. Satisfies the services' `SyncStore` structurally; the types below
+ * mirror the service's (the store never imports services).
+ */
+
+interface SyncCounts {
+  read: number;
+  added: number;
+  updated: number;
+  deleted: number;
+  unchanged: number;
+  errors: number;
+  warnings: number;
+}
+
+interface SyncIssue {
+  readonly dn: string;
+  readonly anchor: string | null;
+  readonly userId: string | null;
+  readonly type: SyncErrorType | 'Warning';
+  readonly attribute: string | null;
+  readonly message: string;
+  readonly severity: 'error' | 'warning';
+}
+
+interface SyncSettingsRecord {
+  readonly flavor: DirectoryFlavor;
+  readonly urls: readonly string[];
+  readonly bindDn: string;
+  readonly bindPassword: string;
+  readonly baseDns: readonly string[];
+  readonly filter: string | null;
+  readonly groupDn: string | null;
+  readonly pageSize: number;
+  readonly timeoutMs: number;
+  readonly tls: { readonly caFile?: string; readonly serverName?: string };
+  readonly intervalMinutes: number;
+  readonly mappings: readonly MappingRule[];
+  readonly bypassDirSyncOverridesEnabled: boolean;
+  readonly writebackEnabled: boolean;
+  readonly updatedAt: string;
+}
+
+interface DesiredUserRecord {
+  readonly anchor: string;
+  readonly distinguishedName: string;
+  readonly userPrincipalName: string;
+  readonly displayName: string;
+  readonly givenName: string | null;
+  readonly surname: string | null;
+  readonly mail: string | null;
+  readonly jobTitle: string | null;
+  readonly officeLocation: string | null;
+  readonly businessPhones: readonly string[];
+  readonly mobilePhone: string | null;
+  readonly otherMails: readonly string[];
+  readonly onPremisesSamAccountName: string | null;
+  readonly accountEnabled: boolean;
+}
+
+interface SyncedUserChanges {
+  userPrincipalName?: string;
+  displayName?: string;
+  givenName?: string | null;
+  surname?: string | null;
+  mail?: string | null;
+  jobTitle?: string | null;
+  officeLocation?: string | null;
+  accountEnabled?: boolean;
+  mobilePhone?: string | null;
+  businessPhones?: readonly string[];
+  otherMails?: readonly string[];
+  onPremisesSyncEnabled?: true;
+  onPremisesImmutableId?: string;
+  onPremisesDistinguishedName?: string;
+  onPremisesSamAccountName?: string | null;
+  onPremisesUserPrincipalName?: string;
+  mobilePhoneCloudOverride?: false;
+  softDeletedAt?: null;
+}
+
+type UserRef = { id: string; displayName: string | null; userPrincipalName: string };
+
+interface SyncPageWrite {
+  readonly runId: string;
+  readonly now: string;
+  readonly inserts: readonly {
+    readonly user: { readonly id: string; readonly desired: DesiredUserRecord; readonly syncOtherMails: boolean };
+    readonly audit: AuditEventDraft;
+  }[];
+  readonly updates: readonly {
+    readonly id: string;
+    readonly changes: SyncedUserChanges;
+    readonly audit: AuditEventDraft;
+  }[];
+  readonly softDeletes: readonly { readonly id: string; readonly audit: AuditEventDraft }[];
+  readonly seen: readonly string[];
+  readonly issues: readonly SyncIssue[];
+  readonly counts: SyncCounts;
+  readonly finish?: {
+    readonly watermark: string;
+    readonly deleteUnseen?: { readonly anchorsInScope?: ReadonlySet<string> };
+    readonly purgeSoftDeletedBefore?: string;
+    readonly deleteAudit: (user: UserRef) => AuditEventDraft;
+    readonly purgeAudit: (user: UserRef) => AuditEventDraft;
+    readonly endAudit: (counts: SyncCounts) => AuditEventDraft;
+  };
+}
+
+interface SyncRunRecord {
+  readonly id: string;
+  readonly kind: 'full' | 'delta';
+  readonly dryRun: boolean;
+  readonly status: 'running' | 'succeeded' | 'failed';
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly counts: SyncCounts;
+  readonly watermark: string | null;
+  readonly message: string | null;
+}
+
+const stateColumns = [
+  'id',
+  'user_principal_name',
+  'display_name',
+  'given_name',
+  'surname',
+  'mail',
+  'job_title',
+  'office_location',
+  'account_enabled',
+  'mobile_phone',
+  'business_phone',
+  'other_mails',
+  'on_premises_sync_enabled',
+  'on_premises_immutable_id',
+  'on_premises_distinguished_name',
+  'on_premises_sam_account_name',
+  'on_premises_user_principal_name',
+  'mobile_phone_cloud_override',
+  'sync_seen_run',
+  'soft_deleted_at',
+] as const;
+
+type StateRow = Pick<Selectable<UserTable>, (typeof stateColumns)[number]>;
+
+/** Rows per statement for `in (...)` lists and batched inserts: well under both dialects' parameter limits. */
+const chunkSize = 500;
+const leaseName = 'directory-sync';
+
+export class SqlDirectorySyncRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  async loadSettings() {
+    const row = await this.db.selectFrom('directory_sync_settings').selectAll().where('id', '=', 1).executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      flavor: row.flavor as DirectoryFlavor,
+      urls: JSON.parse(row.urls) as string[],
+      bindDn: row.bind_dn,
+      bindPassword: this.secrets.open(row.bind_password).toString('utf8'),
+      baseDns: JSON.parse(row.base_dns) as string[],
+      filter: row.filter,
+      groupDn: row.group_dn,
+      pageSize: row.page_size,
+      timeoutMs: row.timeout_ms,
+      tls: JSON.parse(row.tls) as { caFile?: string; serverName?: string },
+      intervalMinutes: row.interval_minutes,
+      mappings: JSON.parse(row.mappings) as MappingRule[],
+      mappingsVersion: row.mappings_version,
+      bypassDirSyncOverridesEnabled: row.bypass_dir_sync_overrides_enabled === 1,
+      writebackEnabled: row.writeback_enabled === 1,
+      updatedAt: row.updated_at,
+    };
+  }
+
+  /** Saves the one settings row; a change of the mappings bumps `mappings_version` (a full run is then due). */
+  async saveSettings(settings: SyncSettingsRecord, audit: AuditEventDraft): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const current = await trx
+        .selectFrom('directory_sync_settings')
+        .select(['mappings', 'mappings_version'])
+        .where('id', '=', 1)
+        .executeTakeFirst();
+      const mappings = JSON.stringify(settings.mappings);
+      const values = {
+        flavor: settings.flavor,
+        urls: JSON.stringify(settings.urls),
+        bind_dn: settings.bindDn,
+        bind_password: this.secrets.seal(settings.bindPassword),
+        base_dns: JSON.stringify(settings.baseDns),
+        filter: settings.filter,
+        group_dn: settings.groupDn,
+        page_size: settings.pageSize,
+        timeout_ms: settings.timeoutMs,
+        tls: JSON.stringify(settings.tls),
+        interval_minutes: settings.intervalMinutes,
+        mappings,
+        bypass_dir_sync_overrides_enabled: settings.bypassDirSyncOverridesEnabled ? 1 : 0,
+        writeback_enabled: settings.writebackEnabled ? 1 : 0,
+        updated_at: settings.updatedAt,
+      };
+      if (current) {
+        await trx
+          .updateTable('directory_sync_settings')
+          .set({
+            ...values,
+            mappings_version: current.mappings === mappings ? current.mappings_version : current.mappings_version + 1,
+          })
+          .where('id', '=', 1)
+          .execute();
+      } else {
+        await trx
+          .insertInto('directory_sync_settings')
+          .values({ id: 1, ...values, mappings_version: 1 })
+          .execute();
+      }
+      await insertAuditEvent(trx, audit);
+    });
+  }
+
+  async acquireLease(holder: string, now: string, expiresAt: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('directory_sync_lease')
+      .set({ holder, expires_at: expiresAt })
+      .where('name', '=', leaseName)
+      .where((eb) => eb.or([eb('holder', 'is', null), eb('holder', '=', holder), eb('expires_at', '<', now)]))
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+
+  async releaseLease(holder: string): Promise<void> {
+    await this.db
+      .updateTable('directory_sync_lease')
+      .set({ holder: null, expires_at: null })
+      .where('name', '=', leaseName)
+      .where('holder', '=', holder)
+      .execute();
+  }
+
+  /** Records a run; called with the lease held, so any other run still `running` was killed: it is marked failed. */
+  async startRun(run: SyncRunRecord, audit: AuditEventDraft): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('directory_sync_runs')
+        .set({ status: 'failed', finished_at: run.startedAt, message: 'interrupted (the process stopped mid-run)' })
+        .where('status', '=', 'running')
+        .execute();
+      await trx
+        .insertInto('directory_sync_runs')
+        .values({
+          id: run.id,
+          kind: run.kind,
+          dry_run: run.dryRun ? 1 : 0,
+          status: run.status,
+          started_at: run.startedAt,
+          finished_at: null,
+          counts: JSON.stringify(run.counts),
+          watermark: null,
+          message: null,
+        })
+        .execute();
+      await insertAuditEvent(trx, audit);
+    });
+  }
+
+  async endRun(
+    id: string,
+    end: {
+      status: 'succeeded' | 'failed';
+      finishedAt: string;
+      counts: SyncCounts;
+      message: string | null;
+      issues: readonly SyncIssue[];
+    },
+    audit: AuditEventDraft,
+  ): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('directory_sync_runs')
+        .set({
+          status: end.status,
+          finished_at: end.finishedAt,
+          counts: JSON.stringify(end.counts),
+          message: end.message,
+        })
+        .where('id', '=', id)
+        .execute();
+      await insertIssues(trx, id, end.issues);
+      await insertAuditEvent(trx, audit);
+    });
+  }
+
+  async lastWatermark(): Promise<string | null> {
+    const row = await this.db
+      .selectFrom('directory_sync_runs')
+      .select('watermark')
+      .where('status', '=', 'succeeded')
+      .where('dry_run', '=', 0)
+      .where('watermark', 'is not', null)
+      .orderBy('finished_at', 'desc')
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
+    return row?.watermark ? (JSON.parse(row.watermark) as string) : null;
+  }
+
+  async findByAnchors(anchors: readonly string[]) {
+    return this.findStates('on_premises_immutable_id', anchors);
+  }
+
+  async findByUserPrincipalNames(keys: readonly string[]) {
+    return this.findStates('upn_key', keys);
+  }
+
+  async findByMails(mails: readonly string[]): Promise<{ id: string; mail: string }[]> {
+    const found: { id: string; mail: string }[] = [];
+    for (const chunk of chunks([...new Set(mails)])) {
+      const rows = await this.db.selectFrom('users').select(['id', 'mail']).where('mail', 'in', chunk).execute();
+      for (const row of rows) if (row.mail !== null) found.push({ id: row.id, mail: row.mail });
+    }
+    return found;
+  }
+
+  async applyPage(write: SyncPageWrite): Promise<SyncCounts> {
+    return this.db.transaction().execute(async (trx) => {
+      const counts = { ...write.counts };
+      for (const { user, audit } of write.inserts) {
+        const desired = user.desired;
+        await trx
+          .insertInto('users')
+          .values({
+            id: user.id,
+            user_principal_name: desired.userPrincipalName,
+            upn_key: desired.userPrincipalName.toLowerCase(),
+            display_name: desired.displayName,
+            given_name: desired.givenName,
+            surname: desired.surname,
+            mail: desired.mail,
+            mail_nickname: null,
+            job_title: desired.jobTitle,
+            office_location: desired.officeLocation,
+            preferred_language: null,
+            account_enabled: desired.accountEnabled ? 1 : 0,
+            mobile_phone: desired.mobilePhone,
+            business_phone: desired.businessPhones[0] ?? null,
+            other_mails: JSON.stringify(user.syncOtherMails ? desired.otherMails : []),
+            created_at: write.now,
+            updated_at: write.now,
+            on_premises_sync_enabled: 1,
+            on_premises_immutable_id: desired.anchor,
+            on_premises_last_sync_at: write.now,
+            on_premises_distinguished_name: desired.distinguishedName,
+            on_premises_sam_account_name: desired.onPremisesSamAccountName,
+            on_premises_user_principal_name: desired.userPrincipalName,
+            on_premises_domain_name: null,
+            on_premises_security_identifier: null,
+            // Synced users sign in against the directory (pass-through): no password hash here.
+            password_hash: null,
+            password_changed_at: null,
+            force_change_password: 0,
+            sync_seen_run: write.runId,
+          })
+          .execute();
+        if (user.syncOtherMails) await replaceOtherMails(trx, user.id, desired.otherMails);
+        await insertAuditEvent(trx, audit);
+      }
+      for (const { id, changes, audit } of write.updates) {
+        await trx.updateTable('users').set(toColumns(changes, write.now)).where('id', '=', id).execute();
+        if (changes.otherMails !== undefined) await replaceOtherMails(trx, id, changes.otherMails);
+        await insertAuditEvent(trx, audit);
+      }
+      for (const { id, audit } of write.softDeletes) {
+        await trx
+          .updateTable('users')
+          .set({ soft_deleted_at: write.now, updated_at: write.now })
+          .where('id', '=', id)
+          .execute();
+        await insertAuditEvent(trx, audit);
+      }
+      for (const chunk of chunks(write.seen)) {
+        await trx
+          .updateTable('users')
+          .set({ sync_seen_run: write.runId, on_premises_last_sync_at: write.now })
+          .where('id', 'in', chunk)
+          .execute();
+      }
+      await insertIssues(trx, write.runId, write.issues);
+
+      const finish = write.finish;
+      if (finish) {
+        if (finish.deleteUnseen) {
+          counts.deleted += await softDeleteUnseen(trx, write, finish.deleteUnseen.anchorsInScope, finish.deleteAudit);
+        }
+        if (finish.purgeSoftDeletedBefore) {
+          await purgeSoftDeleted(trx, finish.purgeSoftDeletedBefore, finish.purgeAudit);
+        }
+      }
+      await trx
+        .updateTable('directory_sync_runs')
+        .set({
+          counts: JSON.stringify(counts),
+          ...(finish
+            ? { status: 'succeeded', finished_at: write.now, watermark: JSON.stringify(finish.watermark) }
+            : {}),
+        })
+        .where('id', '=', write.runId)
+        .execute();
+      if (finish) await insertAuditEvent(trx, finish.endAudit(counts));
+      return counts;
+    });
+  }
+
+  async listRuns(limit: number): Promise<SyncRunRecord[]> {
+    const rows = await this.db
+      .selectFrom('directory_sync_runs')
+      .selectAll()
+      .orderBy('started_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toRunRecord);
+  }
+
+  async runIssues(runId: string): Promise<SyncIssue[]> {
+    const rows = await this.db
+      .selectFrom('directory_sync_errors')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .orderBy('id')
+      .execute();
+    return rows.map((row) => ({
+      dn: row.dn,
+      anchor: row.anchor,
+      userId: row.user_id,
+      type: row.type as SyncIssue['type'],
+      attribute: row.attribute,
+      message: row.message,
+      severity: row.severity as 'error' | 'warning',
+    }));
+  }
+
+  private async findStates(column: 'on_premises_immutable_id' | 'upn_key', values: readonly string[]) {
+    const found: ReturnType<typeof toState>[] = [];
+    for (const chunk of chunks([...new Set(values)])) {
+      const rows = await this.db.selectFrom('users').select(stateColumns).where(column, 'in', chunk).execute();
+      found.push(...rows.map(toState));
+    }
+    return found;
+  }
+}
+
+function toState(row: StateRow) {
+  return {
+    id: row.id,
+    userPrincipalName: row.user_principal_name,
+    displayName: row.display_name,
+    givenName: row.given_name,
+    surname: row.surname,
+    mail: row.mail,
+    jobTitle: row.job_title,
+    officeLocation: row.office_location,
+    accountEnabled: row.account_enabled === 1,
+    mobilePhone: row.mobile_phone,
+    businessPhones: row.business_phone === null ? [] : [row.business_phone],
+    otherMails: JSON.parse(row.other_mails) as string[],
+    onPremisesSyncEnabled: row.on_premises_sync_enabled === null ? null : row.on_premises_sync_enabled === 1,
+    onPremisesImmutableId: row.on_premises_immutable_id,
+    onPremisesDistinguishedName: row.on_premises_distinguished_name,
+    onPremisesSamAccountName: row.on_premises_sam_account_name,
+    onPremisesUserPrincipalName: row.on_premises_user_principal_name,
+    mobilePhoneCloudOverride: row.mobile_phone_cloud_override === 1,
+    syncSeenRun: row.sync_seen_run,
+    softDeletedAt: row.soft_deleted_at,
+  };
+}
+
+function toColumns(changes: SyncedUserChanges, now: string) {
+  const values: Updateable<UserTable> = { updated_at: now };
+  if (changes.userPrincipalName !== undefined) {
+    values.user_principal_name = changes.userPrincipalName;
+    values.upn_key = changes.userPrincipalName.toLowerCase();
+  }
+  if (changes.displayName !== undefined) values.display_name = changes.displayName;
+  if (changes.givenName !== undefined) values.given_name = changes.givenName;
+  if (changes.surname !== undefined) values.surname = changes.surname;
+  if (changes.mail !== undefined) values.mail = changes.mail;
+  if (changes.jobTitle !== undefined) values.job_title = changes.jobTitle;
+  if (changes.officeLocation !== undefined) values.office_location = changes.officeLocation;
+  if (changes.accountEnabled !== undefined) values.account_enabled = changes.accountEnabled ? 1 : 0;
+  if (changes.mobilePhone !== undefined) values.mobile_phone = changes.mobilePhone;
+  if (changes.businessPhones !== undefined) values.business_phone = changes.businessPhones[0] ?? null;
+  if (changes.otherMails !== undefined) values.other_mails = JSON.stringify(changes.otherMails);
+  if (changes.onPremisesSyncEnabled !== undefined) values.on_premises_sync_enabled = 1;
+  if (changes.onPremisesImmutableId !== undefined) values.on_premises_immutable_id = changes.onPremisesImmutableId;
+  if (changes.onPremisesDistinguishedName !== undefined) {
+    values.on_premises_distinguished_name = changes.onPremisesDistinguishedName;
+  }
+  if (changes.onPremisesSamAccountName !== undefined) {
+    values.on_premises_sam_account_name = changes.onPremisesSamAccountName;
+  }
+  if (changes.onPremisesUserPrincipalName !== undefined) {
+    values.on_premises_user_principal_name = changes.onPremisesUserPrincipalName;
+  }
+  if (changes.mobilePhoneCloudOverride !== undefined) values.mobile_phone_cloud_override = 0;
+  if (changes.softDeletedAt !== undefined) values.soft_deleted_at = null;
+  return values;
+}
+
+/**
+ * Soft-deletes the synced users the run did not see (full run), or those of them whose anchor is no longer in
+ * scope (delta run's anchor scan). Keyset-paged by id so it never loads every user at once.
+ */
+async function softDeleteUnseen(
+  trx: Transaction<Database>,
+  write: SyncPageWrite,
+  anchorsInScope: ReadonlySet<string> | undefined,
+  audit: (user: UserRef) => AuditEventDraft,
+): Promise<number> {
+  let deleted = 0;
+  let after = '';
+  for (;;) {
+    const rows = await trx
+      .selectFrom('users')
+      .select(['id', 'display_name', 'user_principal_name', 'on_premises_immutable_id'])
+      .where('on_premises_sync_enabled', '=', 1)
+      .where('soft_deleted_at', 'is', null)
+      .where((eb) => eb.or([eb('sync_seen_run', 'is', null), eb('sync_seen_run', '!=', write.runId)]))
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(chunkSize)
+      .execute();
+    if (rows.length === 0) return deleted;
+    after = rows[rows.length - 1]?.id ?? after;
+    const gone = anchorsInScope
+      ? rows.filter((row) => row.on_premises_immutable_id === null || !anchorsInScope.has(row.on_premises_immutable_id))
+      : rows;
+    if (gone.length === 0) continue;
+    await trx
+      .updateTable('users')
+      .set({ soft_deleted_at: write.now, updated_at: write.now })
+      .where(
+        'id',
+        'in',
+        gone.map((row) => row.id),
+      )
+      .execute();
+    for (const row of gone) {
+      await insertAuditEvent(
+        trx,
+        audit({ id: row.id, displayName: row.display_name, userPrincipalName: row.user_principal_name }),
+      );
+    }
+    deleted += gone.length;
+  }
+}
+
+/** Hard-deletes users soft-deleted before `before` (30 days by default): their rows cascade away. */
+async function purgeSoftDeleted(
+  trx: Transaction<Database>,
+  before: string,
+  audit: (user: UserRef) => AuditEventDraft,
+): Promise<void> {
+  for (;;) {
+    const rows = await trx
+      .selectFrom('users')
+      .select(['id', 'display_name', 'user_principal_name'])
+      .where('soft_deleted_at', '<', before)
+      .limit(chunkSize)
+      .execute();
+    if (rows.length === 0) return;
+    await trx
+      .deleteFrom('users')
+      .where(
+        'id',
+        'in',
+        rows.map((row) => row.id),
+      )
+      .execute();
+    for (const row of rows) {
+      await insertAuditEvent(
+        trx,
+        audit({ id: row.id, displayName: row.display_name, userPrincipalName: row.user_principal_name }),
+      );
+    }
+  }
+}
+
+async function insertIssues(trx: Transaction<Database>, runId: string, issues: readonly SyncIssue[]): Promise<void> {
+  for (const chunk of chunks(issues, 100)) {
+    await trx
+      .insertInto('directory_sync_errors')
+      .values(
+        chunk.map((issue) => ({
+          id: randomUUID(),
+          run_id: runId,
+          dn: issue.dn,
+          anchor: issue.anchor,
+          user_id: issue.userId,
+          type: issue.type,
+          attribute: issue.attribute,
+          message: issue.message,
+          severity: issue.severity,
+        })),
+      )
+      .execute();
+  }
+}
+
+async function replaceOtherMails(trx: Transaction<Database>, userId: string, addresses: readonly string[]) {
+  await trx.deleteFrom('user_other_mails').where('user_id', '=', userId).execute();
+  const keys = [...new Set(addresses.map((address) => address.toLowerCase()))];
+  if (keys.length > 0) {
+    await trx
+      .insertInto('user_other_mails')
+      .values(keys.map((address_key) => ({ user_id: userId, address_key })))
+      .execute();
+  }
+}
+
+function toRunRecord(row: Selectable<DirectorySyncRunTable>): SyncRunRecord {
+  return {
+    id: row.id,
+    kind: row.kind as 'full' | 'delta',
+    dryRun: row.dry_run === 1,
+    status: row.status as SyncRunRecord['status'],
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    counts: JSON.parse(row.counts) as SyncCounts,
+    watermark: row.watermark === null ? null : (JSON.parse(row.watermark) as string),
+    message: row.message,
+  };
+}
+
+function chunks<T>(items: readonly T[], size = chunkSize): T[][] {
+  const result: T[][] = [];
+  for (let index = 0; index < items.length; index += size) result.push(items.slice(index, index + size));
+  return result;
+}
