@@ -24,11 +24,20 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  percent,
+  processCpuSeconds,
+  runToEnd,
+  sleep,
+  startServer,
+  systemCpuSeconds,
+  waitForQuiet,
+} from './lib/processes.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const rootDir = path.dirname(benchDir);
@@ -141,7 +150,7 @@ async function measureFlows(dataDir, workDir, round, users, state) {
     logFile,
   );
   try {
-    await waitForQuiet();
+    await waitForQuiet(quietTimeout, disturbedShare);
     const latencies = Object.fromEntries(steps.map((step) => [step, []]));
     const failures = new Map();
     const phase = { measuring: false, stop: false, start: 0, end: 0, completed: 0, failed: 0 };
@@ -260,8 +269,15 @@ async function oneFlow(agent, port, users, user, timings) {
   const started = expect('start', page, 200, 'action="/passwordreset/identify');
   if (started) return started;
   const flow = new URL(flowPath, 'http://host').search;
-  const csrf = page.body.match(/name="csrf_token" value="([^"]*)"/)?.[1];
+  let csrf = page.body.match(/name="csrf_token" value="([^"]*)"/)?.[1];
   if (!csrf || !cookie.startsWith('sspr_reset=')) return 'start: no csrf token or binding cookie';
+  // The server replaces the binding (and so the CSRF token) when the user ID is submitted, as a browser sees.
+  const follow = (response) => {
+    const renewed = String(response.headers['set-cookie'] ?? '').split(';')[0];
+    if (renewed.startsWith('sspr_reset=')) cookie = renewed;
+    csrf = response.body.match(/name="csrf_token" value="([^"]*)"/)?.[1] ?? csrf;
+    return response;
+  };
   const post = (action, fields) =>
     request(
       agent,
@@ -272,7 +288,7 @@ async function oneFlow(agent, port, users, user, timings) {
       new URLSearchParams({ csrf_token: decodeHtml(csrf), ...fields }).toString(),
     );
 
-  const identified = await timed('identify', () => post('identify', { username: users.upnOf(user) }));
+  const identified = follow(await timed('identify', () => post('identify', { username: users.upnOf(user) })));
   const identifyFailure = expect('identify', identified, 200, 'action="/passwordreset/method');
   if (identifyFailure) return identifyFailure;
   const sent = await timed('method', () => post('method', { method: 'email' }));
@@ -360,7 +376,7 @@ async function measureHashing() {
   };
   try {
     await next('ready');
-    await waitForQuiet();
+    await waitForQuiet(quietTimeout, disturbedShare);
     child.send({ type: 'warmup' });
     await sleep(warmup * 1000);
     const childCpuBefore = processCpuSeconds(child.pid);
@@ -457,82 +473,6 @@ async function serverChild(dataDir) {
 
 // --- plumbing (as in run.mjs) -------------------------------------------------------------------------------
 
-/** Starts a server child process and waits for the port it reports over IPC. */
-function startServer(name, argv, logFile) {
-  const logFd = logFile ? openSync(logFile, 'w') : 'ignore';
-  const child = spawn(process.execPath, argv, { cwd: rootDir, stdio: ['ignore', logFd, 'inherit', 'ipc'] });
-  if (typeof logFd === 'number') closeSync(logFd);
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${name} server exited early (${code})`)));
-    child.once('message', (message) => {
-      resolve({
-        name,
-        port: message.port,
-        cpuSeconds: () => processCpuSeconds(child.pid),
-        async stop() {
-          if (child.exitCode === null) child.kill('SIGTERM');
-          await exited;
-        },
-      });
-    });
-  });
-}
-
-/** On a shared machine, waits (up to --quiet-timeout seconds) until other processes leave the CPUs alone. */
-async function waitForQuiet() {
-  const deadline = Date.now() + quietTimeout * 1000;
-  for (let announced = false; ; ) {
-    const before = systemCpuSeconds();
-    await sleep(1000);
-    const busy = systemCpuSeconds() - before;
-    if (!(busy > disturbedShare) || Date.now() >= deadline) return;
-    if (!announced) console.log(`  waiting for other processes to finish (they use ${percent(busy)} of a core)`);
-    announced = true;
-  }
-}
-
-/** CPU time spent by the whole machine (every core, not idle), from /proc/stat (Linux). */
-function systemCpuSeconds() {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    // user nice system idle iowait irq softirq steal ...: everything but idle and iowait.
-    const busy = fields.slice(0, 8).reduce((sum, value, index) => (index === 3 || index === 4 ? sum : sum + value), 0);
-    return busy / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-/** User + system CPU time of a process, from /proc (Linux). */
-function processCpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 of stat; here, after the name, at indexes 11 and 12.
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-function runToEnd(command, argv) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, { cwd: rootDir, stdio: ['ignore', 'pipe', 'inherit'] });
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.once('exit', (code) =>
-      code === 0 ? resolve(output) : reject(new Error(`${argv.join(' ')} exited ${code}`)),
-    );
-  });
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 function quantile(values, q) {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
@@ -624,10 +564,6 @@ function printLines(lines) {
     if (index === 0) console.log(widths.map((width) => '-'.repeat(width)).join('  '));
   }
   console.log('');
-}
-
-function percent(share) {
-  return Number.isNaN(share) ? 'n/a' : `${Math.round(share * 100)}%`;
 }
 
 function parseArgs(argv) {

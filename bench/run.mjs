@@ -17,15 +17,14 @@
  * byte for byte. The table at the end gives requests per second, latency, CPU of both processes, and the
  * ratio to the baseline; a missed target prints MISSED (the exit code stays 0). See docs/performance.md.
  */
-import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { percent, runToEnd, startServer, systemCpuSeconds, waitForQuiet } from './lib/processes.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
-const rootDir = path.dirname(benchDir);
 
 const args = parseArgs(process.argv.slice(2));
 const quick = args.flags.has('quick');
@@ -176,7 +175,7 @@ async function load(kind, server, upnOf, headers, onMeasureStart = () => {}) {
     headers: kind === 'write' ? { ...headers, 'content-type': 'application/json' } : headers,
     requests: [{ method: kind === 'write' ? 'PATCH' : 'GET', setupRequest: requestSetup(kind, upnOf) }],
   };
-  await waitForQuiet();
+  await waitForQuiet(quietTimeout, disturbedShare);
   if (warmup > 0) await autocannon({ ...options, duration: warmup });
   onMeasureStart();
   const serverCpuBefore = server.cpuSeconds();
@@ -239,78 +238,6 @@ async function tokenFor(port, seed) {
   return (await response.json()).access_token;
 }
 
-/** Starts a server child process and waits for the port it reports over IPC. */
-function startServer(name, argv, logFile) {
-  const logFd = logFile ? openSync(logFile, 'w') : 'ignore';
-  const child = spawn(process.execPath, argv, { cwd: rootDir, stdio: ['ignore', logFd, 'inherit', 'ipc'] });
-  if (typeof logFd === 'number') closeSync(logFd);
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${name} server exited early (${code})`)));
-    child.once('message', (message) => {
-      resolve({
-        name,
-        port: message.port,
-        cpuSeconds: () => processCpuSeconds(child.pid),
-        async stop() {
-          child.kill('SIGTERM');
-          await exited;
-        },
-      });
-    });
-  });
-}
-
-/** On a shared machine, waits (up to --quiet-timeout seconds) until other processes leave the CPUs alone. */
-async function waitForQuiet() {
-  const deadline = Date.now() + quietTimeout * 1000;
-  for (let announced = false; ; ) {
-    const before = systemCpuSeconds();
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const busy = systemCpuSeconds() - before;
-    if (!(busy > disturbedShare) || Date.now() >= deadline) return;
-    if (!announced) console.log(`  waiting for other processes to finish (they use ${percent(busy)} of a core)`);
-    announced = true;
-  }
-}
-
-/** CPU time spent by the whole machine (every core, not idle), from /proc/stat (Linux). */
-function systemCpuSeconds() {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    // user nice system idle iowait irq softirq steal ...: everything but idle and iowait.
-    const busy = fields.slice(0, 8).reduce((sum, value, index) => (index === 3 || index === 4 ? sum : sum + value), 0);
-    return busy / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-/** User + system CPU time of a process, from /proc (Linux). */
-function processCpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 of stat; here, after the name, at indexes 11 and 12.
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-function runToEnd(command, argv) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, { cwd: rootDir, stdio: ['ignore', 'pipe', 'inherit'] });
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.once('exit', (code) =>
-      code === 0 ? resolve(output) : reject(new Error(`${argv.join(' ')} exited ${code}`)),
-    );
-  });
-}
-
 function printTable(rows) {
   const header = [
     '',
@@ -370,10 +297,6 @@ function printTable(rows) {
   const failed = rows.filter((row) => row.failed > 0);
   if (failed.length > 0)
     console.log(`Failed requests in: ${failed.map((row) => `${row.kind} ${row.label}`).join(', ')}`);
-}
-
-function percent(share) {
-  return Number.isNaN(share) ? 'n/a' : `${Math.round(share * 100)}%`;
 }
 
 function parseArgs(argv) {

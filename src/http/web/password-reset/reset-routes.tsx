@@ -6,6 +6,7 @@ import {
   type PasswordResetService,
   type ResetView,
 } from '../../../services/self-service/password-reset-service.js';
+import { Form } from '../form.js';
 import { type PageLanguage, pickLanguage } from '../language.js';
 import { type Branding, cookie, cookieValue, sendPage } from '../page.js';
 import { ExpiredPage, ResetPage } from './reset-pages.js';
@@ -121,16 +122,4 @@ export async function resetRoutes(app: FastifyInstance, options: ResetRouteOptio
       throw error;
     }
   });
-}
-
-/** A urlencoded form body: only string fields, each cut to a maximum length. */
-class Form {
-  private readonly fields: Readonly<Record<string, unknown>>;
-  constructor(body: unknown) {
-    this.fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
-  }
-  text(name: string, maxLength: number): string {
-    const value = this.fields[name];
-    return typeof value === 'string' ? value.slice(0, maxLength) : '';
-  }
 }

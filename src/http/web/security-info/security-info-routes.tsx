@@ -8,6 +8,7 @@ import {
   SessionNotFound,
   sessionLifetimeMs,
 } from '../../../services/self-service/security-info-service.js';
+import { Form } from '../form.js';
 import { type PageLanguage, pickLanguage } from '../language.js';
 import { type Branding, cookie, cookieValue, sendPage } from '../page.js';
 import { securityInfoMessages } from './security-info-messages.js';
@@ -345,16 +346,4 @@ export async function securityInfoRoutes(app: FastifyInstance, options: Security
       return redirect(reply, `${basePath}?saved=1&setup=1`);
     }),
   );
-}
-
-/** A urlencoded form body: only string fields, each cut to a maximum length. */
-class Form {
-  private readonly fields: Readonly<Record<string, unknown>>;
-  constructor(body: unknown) {
-    this.fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
-  }
-  text(name: string, maxLength: number): string {
-    const value = this.fields[name];
-    return typeof value === 'string' ? value.slice(0, maxLength) : '';
-  }
 }
