@@ -5,6 +5,9 @@ import { type Config, environmentVariableName, resolveDatabaseUrl } from './conf
 import { createCaptchaChallenge, normalizeCaptchaAnswer } from './connectors/captcha/svg-captcha.js';
 import { Argon2PasswordHasher } from './connectors/crypto/argon2-password-hasher.js';
 import { decodeMasterKey, initialPasswordFile, loadOrCreateMasterKey } from './connectors/files/private-files.js';
+import { LdapDirectory } from './connectors/ldap/ldap-directory.js';
+import { LdapDirectorySource } from './connectors/ldap/ldap-directory-source.js';
+import { LdapOnPremisesDirectory } from './connectors/ldap/ldap-on-premises-directory.js';
 import { SmtpTransport } from './connectors/mail/smtp-transport.js';
 import { SignedWebhook } from './connectors/telephony/signed-webhook.js';
 import { TwilioClient } from './connectors/telephony/twilio-client.js';
@@ -25,7 +28,14 @@ import { RoleService } from './services/roles/role-service.js';
 import { FlowSecrets } from './services/self-service/flow-secrets.js';
 import { PasswordResetService } from './services/self-service/password-reset-service.js';
 import { SecurityInfoService } from './services/self-service/security-info-service.js';
-import { DirectorySyncService } from './services/sync/directory-sync-service.js';
+import { DirectorySyncScheduler } from './services/sync/directory-sync-scheduler.js';
+import {
+  type DirectorySource,
+  DirectorySyncService,
+  effectiveMappings,
+  type SyncSettings,
+} from './services/sync/directory-sync-service.js';
+import { type OnPremisesDirectory, verifyOnPremisesPassword } from './services/sync/on-premises-directory.js';
 import { bootstrapTenant } from './services/tenant/bootstrap-service.js';
 import type { TenantContext } from './services/tenant/tenant-context.js';
 import { UserService } from './services/users/user-service.js';
@@ -72,10 +82,15 @@ export interface Container {
   /** My Security Info (`/mysecurityinfo`): sign-in, registration interrupt, the user's own methods. */
   readonly securityInfo: SecurityInfoService;
   /**
-   * Directory sync (SPEC section 8): full and delta runs, settings, run history. Until the LDAP connector is
-   * wired, runs take their `DirectorySource` as an option.
+   * Directory sync (SPEC section 8): full and delta runs over the configured LDAP directory (or a `source` passed
+   * in), settings, run history.
    */
   readonly directorySync: DirectorySyncService;
+  /**
+   * Runs directory sync on its schedule (`serve`): a delta run every `intervalMinutes`, a full run after a mapping
+   * change; nothing while sync is not configured. Stopped by the returned function or `close()`.
+   */
+  startDirectorySync(): () => void;
   /** Prunes the audit log now and then daily (`serve`); stopped by the returned function or `close()`. */
   startAuditRetention(): () => void;
   close(): Promise<void>;
@@ -162,6 +177,7 @@ export async function createContainer(config: Config, overrides: ContainerOverri
           store: new SqlDeviceCodeRepository(database.db),
           passwords,
           tokens: tokens(),
+          onPremises: onPremisesDirectory(),
           clock,
           newId,
         }),
@@ -174,6 +190,7 @@ export async function createContainer(config: Config, overrides: ContainerOverri
           roles: roleRepository(),
           policy: policyRepository(),
           passwords,
+          onPremises: onPremisesDirectory(),
           clock,
           newId,
         }),
@@ -290,6 +307,7 @@ export async function createContainer(config: Config, overrides: ContainerOverri
           delivery: codeDelivery(),
           sessions: new SqlWebSessionRepository(database.db),
           passwords,
+          onPremises: onPremisesDirectory(),
           captcha:
             config.captcha === 'off'
               ? null
@@ -316,8 +334,10 @@ export async function createContainer(config: Config, overrides: ContainerOverri
           limits: new SqlSsprLockoutRepository(database.db),
           delivery: codeDelivery(),
           passwords,
-          // Directory sync plugs its pass-through check in here; until then synced users cannot sign in.
-          onPremises: null,
+          // Pass-through sign-in for synced users (see "On-premises password checks and writeback" below).
+          onPremises: {
+            verify: (user, password) => verifyOnPremisesPassword(onPremisesDirectory(), user, password),
+          },
           secrets: flowSecrets,
           clock,
           newId,
@@ -326,15 +346,26 @@ export async function createContainer(config: Config, overrides: ContainerOverri
     // --------------------------------------------------------------------------------------------------------
 
     // --- Directory sync ---------------------------------------------------------------------------------------
+    let directorySyncScheduler: DirectorySyncScheduler | undefined;
     const directorySync = lazy(
       () =>
         new DirectorySyncService({
           store: new SqlDirectorySyncRepository(database.db, new SecretBox(masterKey)),
-          // The LDAP connector's DirectorySource plugs in here (openSource); until then runs pass `source`.
+          // The settings' directory, opened per run (and closed after it by the service).
+          openSource: openLdapSource,
           clock,
           newId,
           instanceName: `${hostname()}:${process.pid}`,
         }),
+    );
+    // --------------------------------------------------------------------------------------------------------
+
+    // --- On-premises password checks and writeback ------------------------------------------------------------
+    // Pass-through sign-in (My Security Info, /devicelogin) and password writeback (self-service and admin resets)
+    // for synced users, over LDAP with the directory sync's connection settings, read on every call: until sync
+    // is configured the directory is "unavailable" (sign-in fails generically, resets say writeback_unavailable).
+    const onPremisesDirectory = lazy(
+      (): OnPremisesDirectory => new LdapOnPremisesDirectory(() => directorySync().settings()),
     );
     // --------------------------------------------------------------------------------------------------------
 
@@ -389,6 +420,25 @@ export async function createContainer(config: Config, overrides: ContainerOverri
       get directorySync() {
         return directorySync();
       },
+      startDirectorySync() {
+        if (!directorySyncScheduler) {
+          directorySyncScheduler = new DirectorySyncScheduler({
+            sync: directorySync(),
+            onError: (error) => logger.error({ err: error }, 'scheduled directory sync failed'),
+            onRun: (result) =>
+              logger.info(
+                { runId: result.runId, kind: result.kind, status: result.status, counts: result.counts },
+                `directory sync ${result.kind} run ${result.status}`,
+              ),
+          });
+          directorySyncScheduler.start();
+        }
+        const scheduler = directorySyncScheduler;
+        return () => {
+          scheduler.stop();
+          if (directorySyncScheduler === scheduler) directorySyncScheduler = undefined;
+        };
+      },
       startAuditRetention() {
         const stop = () => {
           clearInterval(retentionTimer);
@@ -409,6 +459,8 @@ export async function createContainer(config: Config, overrides: ContainerOverri
         return stop;
       },
       close: () => {
+        directorySyncScheduler?.stop();
+        directorySyncScheduler = undefined;
         clearInterval(retentionTimer);
         retentionTimer = undefined;
         smtpTransport?.close();
@@ -481,4 +533,33 @@ function chooseDeliveryChannels(config: Config): DeliveryChannels {
   if (smtp === null) outboxChannels.push('email');
   if (telephony.kind === 'outbox') outboxChannels.push('sms', 'voice');
   return { smtp, telephony, outboxChannels };
+}
+
+/** The directory the sync settings describe: one `LdapDirectory` per run, closed by the service after it. */
+function openLdapSource(settings: SyncSettings): DirectorySource {
+  const directory = new LdapDirectory({
+    urls: settings.urls,
+    bindDn: settings.bindDn,
+    bindPassword: settings.bindPassword,
+    ...(settings.tls.startTls ? { startTls: true } : {}),
+    tls: {
+      ...(settings.tls.caFile ? { caFile: settings.tls.caFile } : {}),
+      ...(settings.tls.serverName ? { serverName: settings.tls.serverName } : {}),
+    },
+    timeoutMs: settings.timeoutMs,
+  });
+  const source = new LdapDirectorySource(directory, {
+    flavor: settings.flavor,
+    baseDns: settings.baseDns,
+    ...(settings.filter ? { filter: settings.filter } : {}),
+    pageSize: settings.pageSize,
+    rules: effectiveMappings(settings),
+  });
+  return {
+    pages: () => source.pages(),
+    changedSince: (watermark) => source.changedSince(watermark),
+    ...(settings.flavor === 'openldap' ? { anchors: () => source.anchors() } : {}),
+    currentWatermark: () => source.currentWatermark(),
+    close: () => directory.close(),
+  };
 }

@@ -25,6 +25,7 @@ import { registerOutboxCommands } from './commands/outbox.js';
 import { registerPolicyCommands } from './commands/policy.js';
 import { registerReportCommands } from './commands/report.js';
 import { registerRoleCommands } from './commands/roles.js';
+import { registerSyncCommands } from './commands/sync.js';
 import { formatOutput } from './output.js';
 
 export type { CliIo } from './command-context.js';
@@ -62,6 +63,7 @@ export function buildProgram(io: CliIo): Command {
       }
       const container = await createContainer(config);
       container.startAuditRetention();
+      container.startDirectorySync();
       const https =
         config.tlsCert && config.tlsKey
           ? { cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) }
@@ -272,5 +274,6 @@ export function buildProgram(io: CliIo): Command {
   registerAuditCommands(program, io);
   registerOutboxCommands(program, io);
   registerReportCommands(program, io);
+  registerSyncCommands(program, io);
   return program;
 }

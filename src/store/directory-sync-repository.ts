@@ -42,7 +42,7 @@ interface SyncSettingsRecord {
   readonly groupDn: string | null;
   readonly pageSize: number;
   readonly timeoutMs: number;
-  readonly tls: { readonly caFile?: string; readonly serverName?: string };
+  readonly tls: { readonly caFile?: string; readonly serverName?: string; readonly startTls?: boolean };
   readonly intervalMinutes: number;
   readonly mappings: readonly MappingRule[];
   readonly bypassDirSyncOverridesEnabled: boolean;
@@ -126,6 +126,8 @@ interface SyncRunRecord {
   readonly counts: SyncCounts;
   readonly watermark: string | null;
   readonly message: string | null;
+  /** The mapping version the run used (null for runs recorded before it was kept). */
+  readonly mappingsVersion?: number | null;
 }
 
 const stateColumns = [
@@ -176,7 +178,7 @@ export class SqlDirectorySyncRepository {
       groupDn: row.group_dn,
       pageSize: row.page_size,
       timeoutMs: row.timeout_ms,
-      tls: JSON.parse(row.tls) as { caFile?: string; serverName?: string },
+      tls: JSON.parse(row.tls) as { caFile?: string; serverName?: string; startTls?: boolean },
       intervalMinutes: row.interval_minutes,
       mappings: JSON.parse(row.mappings) as MappingRule[],
       mappingsVersion: row.mappings_version,
@@ -270,6 +272,7 @@ export class SqlDirectorySyncRepository {
           counts: JSON.stringify(run.counts),
           watermark: null,
           message: null,
+          mappings_version: run.mappingsVersion ?? null,
         })
         .execute();
       await insertAuditEvent(trx, audit);
@@ -640,6 +643,7 @@ function toRunRecord(row: Selectable<DirectorySyncRunTable>): SyncRunRecord {
     counts: JSON.parse(row.counts) as SyncCounts,
     watermark: row.watermark === null ? null : (JSON.parse(row.watermark) as string),
     message: row.message,
+    mappingsVersion: row.mappings_version ?? null,
   };
 }
 

@@ -329,6 +329,8 @@ export interface DirectorySyncRunTable {
   counts: string;
   watermark: string | null;
   message: string | null;
+  /** Migration 0007: the mapping version the run used. */
+  mappings_version: number | null;
 }
 
 export interface DirectorySyncErrorTable {

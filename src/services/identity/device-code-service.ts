@@ -10,6 +10,7 @@ import {
 import { DomainError } from '../../domain/errors.js';
 import type { DirectoryUser } from '../../domain/user.js';
 import type { AppRepository } from '../apps/app-service.js';
+import { type OnPremisesDirectory, verifyOnPremisesPassword } from '../sync/on-premises-directory.js';
 import type { TenantContext } from '../tenant/tenant-context.js';
 import type { TokenService } from './token-service.js';
 
@@ -49,6 +50,8 @@ export interface DeviceCodeServiceDependencies {
     verify(hash: string, password: string): Promise<boolean>;
   };
   readonly tokens: Pick<TokenService, 'isThisTenant' | 'signDelegatedTokens'>;
+  /** Synced users' passwords are checked with an LDAP bind (pass-through sign-in); null: they cannot sign in. */
+  readonly onPremises?: Pick<OnPremisesDirectory, 'verifyPassword'> | null;
   readonly clock: () => Date;
   readonly newId: () => string;
 }
@@ -167,13 +170,14 @@ export class DeviceCodeService {
     const storedHash = user ? await this.deps.users.findPasswordHash(user.id) : null;
     this.dummyHash ??= this.deps.passwords.hash(randomBytes(16).toString('hex'));
     const verified = await this.deps.passwords.verify(storedHash ?? (await this.dummyHash), input.password);
-    const usable =
-      flow !== undefined &&
-      flow.status === 'pending' &&
-      Date.parse(flow.expiresAt) > now.getTime() &&
-      user?.accountEnabled === true &&
-      storedHash !== null &&
-      verified;
+    const pending = flow !== undefined && flow.status === 'pending' && Date.parse(flow.expiresAt) > now.getTime();
+    // A synced user's password lives on-premises: an LDAP bind, only for a pending code (no bind oracle).
+    const passwordOk = user?.onPremisesSyncEnabled
+      ? pending &&
+        user.accountEnabled &&
+        (await verifyOnPremisesPassword(this.deps.onPremises ?? null, user, input.password))
+      : storedHash !== null && verified;
+    const usable = flow !== undefined && pending && user?.accountEnabled === true && passwordOk;
     if (!usable) {
       if (flow?.status === 'pending')
         await this.deps.store.recordFailedSignIn(flow.id, maxFailedSignInsPerFlow, now.toISOString());

@@ -9,6 +9,11 @@ import {
 } from '../../domain/authentication-methods.js';
 import { maskEmailAddress } from '../../domain/email-address.js';
 import {
+  OnPremisesPasswordRefused,
+  type OnPremisesRefusalReason,
+  OnPremisesUnavailable,
+} from '../../domain/on-premises-password.js';
+import {
   findPasswordProblems,
   type PasswordProblem,
   tenantNameParts,
@@ -33,6 +38,7 @@ import type { StoredCode, StoredFlow } from '../../domain/self-service-records.j
 import { administratorPolicy, enabledMethods, type SsprMethod, type SsprPolicy } from '../../domain/sspr-policy.js';
 import type { DirectoryUser, UserRecordChanges } from '../../domain/user.js';
 import type { CodeDelivery } from '../delivery/code-delivery.js';
+import type { OnPremisesDirectory } from '../sync/on-premises-directory.js';
 import type { UserLookup } from '../users/find-user.js';
 import type { PasswordHasher } from '../users/user-service.js';
 import { FlowSecrets, subjectOf } from './flow-secrets.js';
@@ -86,6 +92,8 @@ export interface PasswordResetDependencies {
   /** After a reset, every signed-in session and refresh token of the user stops working. */
   readonly sessions: { revokeAllForUser(userId: string): Promise<void> };
   readonly passwords: PasswordHasher;
+  /** Password writeback for synced users; null: their resets are refused (`writeback_unavailable`). */
+  readonly onPremises: Pick<OnPremisesDirectory, 'setPassword' | 'writebackEnabled'> | null;
   readonly captcha: { create(): { answer: string; svg: string }; normalize(input: string): string } | null;
   readonly secrets: FlowSecrets;
   readonly tenant: () => { displayName: string; defaultDomain: string };
@@ -116,7 +124,23 @@ export type ResetPageProblem =
   | 'send_limited'
   | 'passwords_differ'
   | 'writeback_unavailable'
+  | OnPremisesProblem
   | `password_${PasswordProblem}`;
+
+/** The on-premises directory's own policy refused the new password (writeback of a synced user). */
+export type OnPremisesProblem =
+  | 'onpremises_too_short'
+  | 'onpremises_history'
+  | 'onpremises_complexity'
+  | 'onpremises_policy';
+
+const onPremisesProblems: Record<OnPremisesRefusalReason, OnPremisesProblem> = {
+  too_short: 'onpremises_too_short',
+  in_history: 'onpremises_history',
+  too_simple: 'onpremises_complexity',
+  policy: 'onpremises_policy',
+  other: 'onpremises_policy',
+};
 
 export interface ResetView {
   readonly flowId: string;
@@ -374,21 +398,66 @@ export class PasswordResetService {
         problems.map((problem) => `password_${problem}` as const),
       );
     }
-    if (user.onPremisesSyncEnabled) return this.render(loaded, handle, ['writeback_unavailable']);
+    const writeback = user.onPremisesSyncEnabled ? this.deps.onPremises : null;
+    if (user.onPremisesSyncEnabled) {
+      // Writeback needs the tenant policy's switch and the sync settings' one; otherwise nothing is changed.
+      const enabled = policy.writebackEnabled && (await writeback?.writebackEnabled().catch(() => false));
+      if (!enabled) return this.render(loaded, handle, ['writeback_unavailable']);
+    }
     const now = this.deps.clock();
     const result = transition(loaded.flow, { type: 'passwordChanged' }, now);
     if (result.problem) return this.render(loaded, handle, [result.problem]);
     // The flow moves to `done` first: a second submission of the same form loses the revision race.
     const saved = await this.persist(loaded, result.flow, loaded.extras, []);
+    if (writeback) {
+      // Synchronously, before anything changes in the cloud: the directory's policy has the last word.
+      try {
+        await writeback.setPassword(user, input.newPassword);
+      } catch (error) {
+        const problem: ResetPageProblem | null =
+          error instanceof OnPremisesPasswordRefused
+            ? onPremisesProblems[error.reason]
+            : error instanceof OnPremisesUnavailable
+              ? 'writeback_unavailable'
+              : null;
+        const reason =
+          error instanceof OnPremisesPasswordRefused
+            ? `The on-premises directory refused the password (${error.reason})`
+            : 'Password writeback failed: the on-premises directory is unavailable';
+        // Back to the new-password step (the flow's only change), so the user can try another password.
+        const restored = await this.persist(saved, loaded.flow, loaded.extras, [
+          this.audit(handle, user, 'Reset password (self-service)', 'Update', reason, 'failure'),
+        ]);
+        if (!problem) throw error;
+        return this.render(restored, handle, [problem]);
+      }
+    }
     await this.deps.users.update(
       user.id,
-      {
-        passwordHash: await this.deps.passwords.hash(input.newPassword),
-        passwordChangedAt: now.toISOString(),
-        forceChangePassword: false,
-        updatedAt: now.toISOString(),
-      },
-      this.audit(handle, user, 'Reset password (self-service)', 'Update', 'User reset their password'),
+      writeback
+        ? {
+            // No cloud hash for a synced user: sign-in checks the directory, and a copy here would go stale at
+            // the next on-premises change (and let an old password in if pass-through were ever turned off).
+            passwordHash: null,
+            passwordChangedAt: now.toISOString(),
+            forceChangePassword: false,
+            updatedAt: now.toISOString(),
+          }
+        : {
+            passwordHash: await this.deps.passwords.hash(input.newPassword),
+            passwordChangedAt: now.toISOString(),
+            forceChangePassword: false,
+            updatedAt: now.toISOString(),
+          },
+      this.audit(
+        handle,
+        user,
+        'Reset password (self-service)',
+        'Update',
+        writeback
+          ? 'User reset their password; written back to the on-premises directory'
+          : 'User reset their password',
+      ),
     );
     await this.deps.sessions.revokeAllForUser(user.id);
     if (saved.extras.subjectKey) await this.deps.lockouts.clear(saved.extras.subjectKey);

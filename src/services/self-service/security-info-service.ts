@@ -67,8 +67,9 @@ export interface SessionStore {
 }
 
 /**
- * The narrow port directory sync will plug in: checks a synced user's password against the on-premises
- * directory (pass-through bind). Null until then: synced users cannot sign in (the generic failure).
+ * Checks a synced user's password against the on-premises directory (pass-through bind; the container plugs in
+ * the LDAP check from the directory sync settings). False, never an error, when the directory cannot be asked.
+ * Null: synced users cannot sign in (the generic failure).
  */
 export interface OnPremisesPasswordCheck {
   verify(user: DirectoryUser, password: string): Promise<boolean>;
@@ -302,8 +303,8 @@ export class SecurityInfoService {
       return { ok: false, problem: 'sign_in_failed' };
     };
     if (user?.onPremisesSyncEnabled && user.accountEnabled) {
-      // Until directory sync plugs in the on-premises check, a synced user fails like a wrong password: a
-      // distinct message would tell anyone typing a user ID that the account exists and is synced.
+      // Pass-through sign-in. Without the on-premises check (or with the directory unreachable) a synced user
+      // fails like a wrong password: a distinct message would tell anyone that the account exists and is synced.
       if (!this.deps.onPremises) return failed();
       if (!(await this.deps.onPremises.verify(user, input.password))) return failed();
     } else if (!user?.accountEnabled || storedHash === null || !verified) {

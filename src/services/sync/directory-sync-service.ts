@@ -1,5 +1,5 @@
-import type { AuditEventDraft, AuditInitiator, ModifiedProperty } from '../../domain/audit.js';
-import { modifiedProperties, userTarget } from '../../domain/audit.js';
+import type { AuditEventDraft, AuditInitiator, ModifiedProperty, RequestContext } from '../../domain/audit.js';
+import { auditInitiator, modifiedProperties, userTarget } from '../../domain/audit.js';
 import {
   anchorOf,
   type DesiredUser,
@@ -10,8 +10,10 @@ import {
   mapEntry,
   type SyncErrorType,
   type SyncTarget,
+  syncTargets,
 } from '../../domain/directory-mapping.js';
 import { DomainError } from '../../domain/errors.js';
+import { directoryRoles, hasPermission, holdsAnyRole } from '../../domain/permissions.js';
 
 /**
  * Directory sync's full and delta runs (SPEC section 8). The source streams pages; each page is mapped (pure),
@@ -41,6 +43,8 @@ export interface DirectorySource {
   anchors?(): AsyncIterable<readonly string[]>;
   /** The source's current watermark, read before anything else so that nothing changed during the run is missed. */
   currentWatermark(): Promise<string>;
+  /** Releases the source's connections; called after a run on a source that `openSource` opened. */
+  close?(): Promise<void>;
 }
 
 export type SyncRunKind = 'full' | 'delta';
@@ -75,7 +79,7 @@ export interface SyncSettings {
   readonly groupDn: string | null;
   readonly pageSize: number;
   readonly timeoutMs: number;
-  readonly tls: { readonly caFile?: string; readonly serverName?: string };
+  readonly tls: { readonly caFile?: string; readonly serverName?: string; readonly startTls?: boolean };
   readonly intervalMinutes: number;
   readonly mappings: readonly MappingRule[];
   readonly mappingsVersion: number;
@@ -174,6 +178,33 @@ export interface SyncRunFinish {
   readonly endAudit: (counts: SyncCounts) => AuditEventDraft;
 }
 
+/** The settings as the CLI and the admin API show them: the bind password is write-only. */
+export type PublicSyncSettings = Omit<SyncSettings, 'bindPassword'> & { readonly bindPasswordSet: boolean };
+
+/** A change of the settings (CLI `sync configure`, admin API `PUT settings`): absent fields keep their value. */
+export interface SyncSettingsInput {
+  readonly flavor?: unknown;
+  readonly urls?: unknown;
+  readonly bindDn?: unknown;
+  /** Write-only; absent keeps the stored one. */
+  readonly bindPassword?: unknown;
+  readonly baseDns?: unknown;
+  readonly filter?: unknown;
+  readonly groupDn?: unknown;
+  readonly pageSize?: unknown;
+  readonly timeoutMs?: unknown;
+  readonly tls?: unknown;
+  readonly intervalMinutes?: unknown;
+  readonly mappings?: unknown;
+  readonly bypassDirSyncOverridesEnabled?: unknown;
+  readonly writebackEnabled?: unknown;
+}
+
+export function publicSettings(settings: SyncSettings): PublicSyncSettings {
+  const { bindPassword, ...rest } = settings;
+  return { ...rest, bindPasswordSet: bindPassword.length > 0 };
+}
+
 export interface SyncRunRecord {
   readonly id: string;
   readonly kind: SyncRunKind;
@@ -184,6 +215,8 @@ export interface SyncRunRecord {
   readonly counts: SyncCounts;
   readonly watermark: string | null;
   readonly message: string | null;
+  /** The mapping version the run used (null for runs recorded before it was kept). */
+  readonly mappingsVersion?: number | null;
 }
 
 /** The store as directory sync needs it. */
@@ -234,6 +267,32 @@ export interface SyncRunOptions {
   readonly dryRun?: boolean;
   /** The directory to read; defaults to the one the settings describe. */
   readonly source?: DirectorySource;
+  /** Called after each page is planned (and, unless a dry run, committed), with the counters so far. */
+  readonly onProgress?: (progress: SyncProgress) => void;
+}
+
+export interface SyncProgress {
+  readonly runId: string;
+  readonly kind: SyncRunKind;
+  readonly page: number;
+  readonly counts: SyncCounts;
+}
+
+/** One mapped property of the sample entry `sspr sync test` shows. */
+export interface SyncPreviewRow {
+  readonly target: string;
+  readonly value: string;
+  readonly warning: string;
+}
+
+export interface SyncConnectionTest {
+  /** Entries in scope (the bind succeeded when this is known). */
+  readonly entriesInScope: number;
+  readonly sample: {
+    readonly dn: string;
+    readonly rows: readonly SyncPreviewRow[];
+    readonly error: string | null;
+  } | null;
 }
 
 export interface SyncRunResult {
@@ -269,25 +328,58 @@ export class DirectorySyncService {
     return this.deps.store.loadSettings();
   }
 
-  /** Saves the connection and mapping settings (the store seals the bind password and bumps the mapping version). */
-  async configure(settings: Omit<SyncSettings, 'mappingsVersion' | 'updatedAt'>): Promise<void> {
+  /**
+   * Who may read and change directory sync (settings, runs, errors): the local operator, a Global Administrator
+   * signed in with the `Directory.ReadWrite.All` scope, or an application with `Directory.ReadWrite.All`.
+   */
+  authorize(context: RequestContext): void {
+    const { principal } = context;
+    const allowed =
+      principal.kind === 'operator' ||
+      (hasPermission(principal, 'Directory.ReadWrite.All') &&
+        (principal.kind === 'application' || holdsAnyRole(principal, [directoryRoles.globalAdministrator])));
+    if (!allowed) throw new DomainError('permission_denied');
+  }
+
+  /**
+   * Saves the connection and mapping settings (the store seals the bind password and bumps the mapping version).
+   * The audit event names `context`'s caller when given, else the sync itself.
+   */
+  async configure(
+    settings: Omit<SyncSettings, 'mappingsVersion' | 'updatedAt'>,
+    context?: RequestContext,
+  ): Promise<void> {
     const updatedAt = this.deps.clock().toISOString();
+    const draft = this.audit('Update directory synchronization settings', 'DirectoryManagement', 'Update', [
+      {
+        id: 'directory-sync',
+        displayName: 'Directory synchronization',
+        type: 'Directory',
+        modifiedProperties: modifiedProperties(null, {
+          flavor: settings.flavor,
+          urls: settings.urls,
+          baseDns: settings.baseDns,
+          bypassDirSyncOverridesEnabled: settings.bypassDirSyncOverridesEnabled,
+        }),
+      },
+    ]);
     await this.deps.store.saveSettings(
       { ...settings, updatedAt },
-      this.audit('Update directory synchronization settings', 'DirectoryManagement', 'Update', [
-        {
-          id: 'directory-sync',
-          displayName: 'Directory synchronization',
-          type: 'Directory',
-          modifiedProperties: modifiedProperties(null, {
-            flavor: settings.flavor,
-            urls: settings.urls,
-            baseDns: settings.baseDns,
-            bypassDirSyncOverridesEnabled: settings.bypassDirSyncOverridesEnabled,
-          }),
-        },
-      ]),
+      context ? { ...draft, initiatedBy: auditInitiator(context), correlationId: context.correlationId } : draft,
     );
+  }
+
+  /**
+   * Validates `input` merged over the stored settings and saves them (`sspr sync configure`, `PUT settings`).
+   * Returns the settings without the password.
+   */
+  async update(context: RequestContext, input: SyncSettingsInput): Promise<PublicSyncSettings> {
+    this.authorize(context);
+    const current = await this.deps.store.loadSettings();
+    const merged = validateSettingsInput(input, current);
+    await this.configure(merged, context);
+    const saved = await this.deps.store.loadSettings();
+    return publicSettings(saved as SyncSettings);
   }
 
   runs(limit = 20): Promise<SyncRunRecord[]> {
@@ -300,6 +392,74 @@ export class DirectorySyncService {
 
   runFull(options: SyncRunOptions = {}): Promise<SyncRunResult> {
     return this.run('full', options);
+  }
+
+  /**
+   * What the scheduler runs: nothing when sync is not configured; a full run when the mappings changed since the
+   * last succeeded full run (or there is none); a delta run otherwise.
+   */
+  async runScheduled(): Promise<SyncRunResult | null> {
+    const settings = await this.deps.store.loadSettings();
+    if (!settings) return null;
+    const lastFull = (await this.deps.store.listRuns(200)).find(
+      (run) => run.kind === 'full' && !run.dryRun && run.status === 'succeeded',
+    );
+    if (!lastFull || lastFull.mappingsVersion !== settings.mappingsVersion) return this.runFull();
+    return this.runDelta();
+  }
+
+  /**
+   * `sspr sync test`: binds and counts the entries in scope (reading every page), and maps the first entry with the
+   * configured mappings: each target with its value and any warning, or the object error.
+   */
+  async testConnection(options: { readonly source?: DirectorySource } = {}): Promise<SyncConnectionTest> {
+    const settings = await this.deps.store.loadSettings();
+    if (!settings) {
+      throw new DomainError('invalid_configuration', {
+        detail: 'directory sync is not configured (sspr sync configure)',
+      });
+    }
+    const source = options.source ?? this.deps.openSource?.(settings);
+    if (!source) throw new DomainError('invalid_configuration', { detail: 'no directory connector is available' });
+    try {
+      let count = 0;
+      let first: DirectoryEntry | undefined;
+      for await (const page of source.pages()) {
+        count += page.length;
+        first ??= page[0];
+      }
+      if (!first) return { entriesInScope: count, sample: null };
+      const rules = effectiveMappings(settings);
+      const outcome = mapEntry(first, rules, settings.flavor);
+      if (!outcome.ok) {
+        return {
+          entriesInScope: count,
+          sample: { dn: first.dn, rows: [], error: `${outcome.error.type}: ${outcome.error.message}` },
+        };
+      }
+      const user = outcome.user;
+      const targets = [...new Set(rules.map((rule) => rule.target))];
+      const rows: SyncPreviewRow[] = [
+        ...targets.map((target) => {
+          const value = user[target as keyof DesiredUser];
+          const warnings = outcome.warnings.filter((warning) => warning.target === target);
+          return {
+            target,
+            value: Array.isArray(value) ? value.join(', ') : value === null || value === undefined ? '' : String(value),
+            warning: warnings
+              .map((warning) =>
+                warning.suggestion ? `${warning.message} Suggested: ${warning.suggestion}` : warning.message,
+              )
+              .join(' '),
+          };
+        }),
+        { target: 'onPremisesImmutableId', value: user.anchor, warning: '' },
+        { target: 'onPremisesDistinguishedName', value: user.distinguishedName, warning: '' },
+      ];
+      return { entriesInScope: count, sample: { dn: first.dn, rows, error: null } };
+    } finally {
+      if (!options.source) await source.close?.().catch(() => undefined);
+    }
   }
 
   /** A delta run; the first run (no watermark yet) is a full one. */
@@ -317,6 +477,21 @@ export class DirectorySyncService {
     }
     const source = options.source ?? this.deps.openSource?.(settings);
     if (!source) throw new DomainError('invalid_configuration', { detail: 'no directory connector is available' });
+    try {
+      return await this.runWith(kind, options, settings, source, since);
+    } finally {
+      // A source the settings opened is ours to close; one passed in belongs to the caller.
+      if (!options.source) await source.close?.().catch(() => undefined);
+    }
+  }
+
+  private async runWith(
+    kind: SyncRunKind,
+    options: SyncRunOptions,
+    settings: SyncSettings,
+    source: DirectorySource,
+    since?: string,
+  ): Promise<SyncRunResult> {
     const dryRun = options.dryRun === true;
     const runId = this.deps.newId();
     const holder = `${this.deps.instanceName}:${runId}`;
@@ -355,6 +530,7 @@ export class DirectorySyncService {
           counts,
           watermark: null,
           message: null,
+          mappingsVersion: settings.mappingsVersion,
         },
         this.audit('Start directory synchronization run', 'DirectoryManagement', 'Other', runTarget()),
       );
@@ -379,6 +555,7 @@ export class DirectorySyncService {
       let current = await iterator.next();
       // Always one write, even for an empty source: it carries the end of the run.
       if (current.done) current = { done: false, value: [] };
+      let page = 0;
       while (!current.done) {
         const next = await iterator.next();
         const last = next.done === true;
@@ -420,6 +597,8 @@ export class DirectorySyncService {
           };
           Object.assign(counts, await this.deps.store.applyPage(write));
         }
+        page++;
+        options.onProgress?.({ runId, kind, page, counts: { ...counts } });
         current = next;
       }
       if (dryRun) {
@@ -750,4 +929,114 @@ function auditedChanges(changes: SyncedUserChanges): Record<string, unknown> {
 /** Mappings used when none are configured. */
 export function effectiveMappings(settings: Pick<SyncSettings, 'flavor' | 'mappings'>): readonly MappingRule[] {
   return settings.mappings.length > 0 ? settings.mappings : defaultMappings(settings.flavor);
+}
+
+const invalid = (property: string, detail: string) =>
+  new DomainError('invalid_request', { property }, `Invalid directory sync setting ${property}: ${detail}.`);
+
+function stringList(value: unknown, property: string): string[] {
+  const items = typeof value === 'string' ? value.split(',') : value;
+  if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) {
+    throw invalid(property, 'a list of strings is expected');
+  }
+  return items.map((item: string) => item.trim()).filter((item) => item.length > 0);
+}
+
+function wholeNumber(value: unknown, property: string, min: number, max: number): number {
+  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isInteger(number) || number < min || number > max) {
+    throw invalid(property, `a whole number from ${min} to ${max} is expected`);
+  }
+  return number;
+}
+
+function optionalText(value: unknown, property: string): string | null {
+  if (value === null || value === undefined || value === '') return null;
+  if (typeof value !== 'string') throw invalid(property, 'text is expected');
+  return value;
+}
+
+function flag(value: unknown, property: string): boolean {
+  if (typeof value !== 'boolean') throw invalid(property, 'true or false is expected');
+  return value;
+}
+
+/** `input` over `current` (or the defaults), checked; the result is what `configure` saves. */
+export function validateSettingsInput(
+  input: SyncSettingsInput,
+  current: SyncSettings | undefined,
+): Omit<SyncSettings, 'mappingsVersion' | 'updatedAt'> {
+  const flavorInput = input.flavor ?? current?.flavor;
+  const flavor: DirectoryFlavor | undefined =
+    flavorInput === 'ad' || flavorInput === 'activeDirectory'
+      ? 'activeDirectory'
+      : flavorInput === 'openldap'
+        ? 'openldap'
+        : undefined;
+  if (!flavor) throw invalid('flavor', 'openldap or ad is expected');
+  const urls = input.urls === undefined ? [...(current?.urls ?? [])] : stringList(input.urls, 'urls');
+  if (urls.length === 0) throw invalid('urls', 'at least one ldap:// or ldaps:// URL is needed');
+  for (const url of urls) {
+    if (!/^ldaps?:\/\/[^\s/]+\/?$/i.test(url)) throw invalid('urls', `'${url}' is not an ldap:// or ldaps:// URL`);
+  }
+  const bindDn = input.bindDn === undefined ? current?.bindDn : optionalText(input.bindDn, 'bindDn');
+  if (!bindDn) throw invalid('bindDn', 'a bind DN is needed');
+  const bindPassword =
+    input.bindPassword === undefined ? current?.bindPassword : optionalText(input.bindPassword, 'bindPassword');
+  if (!bindPassword) throw invalid('bindPassword', 'a bind password is needed');
+  const baseDns = input.baseDns === undefined ? [...(current?.baseDns ?? [])] : stringList(input.baseDns, 'baseDns');
+  if (baseDns.length === 0) throw invalid('baseDns', 'at least one base DN is needed');
+  const tlsInput = input.tls === undefined ? (current?.tls ?? {}) : input.tls;
+  if (typeof tlsInput !== 'object' || tlsInput === null || Array.isArray(tlsInput)) {
+    throw invalid('tls', 'an object { caFile, serverName, startTls } is expected');
+  }
+  const tlsRecord = tlsInput as Record<string, unknown>;
+  const caFile = optionalText(tlsRecord.caFile, 'tls.caFile');
+  const serverName = optionalText(tlsRecord.serverName, 'tls.serverName');
+  const startTls = tlsRecord.startTls === undefined ? false : flag(tlsRecord.startTls, 'tls.startTls');
+  let mappings: MappingRule[] = [...(current?.mappings ?? [])];
+  if (input.mappings !== undefined) {
+    if (!Array.isArray(input.mappings)) throw invalid('mappings', 'a list of mapping rules is expected');
+    mappings = input.mappings.map((rule: unknown, index: number) => {
+      const candidate = rule as { target?: unknown; source?: { kind?: unknown } } | null;
+      const kind = candidate?.source?.kind;
+      if (
+        !candidate ||
+        !(syncTargets as readonly unknown[]).includes(candidate.target) ||
+        (kind !== 'attribute' && kind !== 'constant' && kind !== 'expression')
+      ) {
+        throw invalid(`mappings[${index}]`, 'a rule { target, source: { kind, ... } } is expected');
+      }
+      return candidate as MappingRule;
+    });
+  }
+  return {
+    flavor,
+    urls,
+    bindDn,
+    bindPassword,
+    baseDns,
+    filter: input.filter === undefined ? (current?.filter ?? null) : optionalText(input.filter, 'filter'),
+    groupDn: input.groupDn === undefined ? (current?.groupDn ?? null) : optionalText(input.groupDn, 'groupDn'),
+    pageSize:
+      input.pageSize === undefined ? (current?.pageSize ?? 1000) : wholeNumber(input.pageSize, 'pageSize', 1, 10_000),
+    timeoutMs:
+      input.timeoutMs === undefined
+        ? (current?.timeoutMs ?? 30_000)
+        : wholeNumber(input.timeoutMs, 'timeoutMs', 100, 600_000),
+    tls: { ...(caFile ? { caFile } : {}), ...(serverName ? { serverName } : {}), ...(startTls ? { startTls } : {}) },
+    intervalMinutes:
+      input.intervalMinutes === undefined
+        ? (current?.intervalMinutes ?? 30)
+        : wholeNumber(input.intervalMinutes, 'intervalMinutes', 1, 10_080),
+    mappings,
+    bypassDirSyncOverridesEnabled:
+      input.bypassDirSyncOverridesEnabled === undefined
+        ? (current?.bypassDirSyncOverridesEnabled ?? false)
+        : flag(input.bypassDirSyncOverridesEnabled, 'bypassDirSyncOverridesEnabled'),
+    writebackEnabled:
+      input.writebackEnabled === undefined
+        ? (current?.writebackEnabled ?? false)
+        : flag(input.writebackEnabled, 'writebackEnabled'),
+  };
 }

@@ -5,6 +5,7 @@ import * as deviceCodes from './0003-device-codes.js';
 import * as deviceCodeAttempts from './0004-device-code-attempts.js';
 import * as selfService from './0005-self-service.js';
 import * as directorySync from './0006-directory-sync.js';
+import * as directorySyncRunMappings from './0007-directory-sync-run-mappings.js';
 
 /** Numbered migrations, listed statically so they work from `src` (tsx) and `dist` alike. */
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '0004-device-code-attempts': deviceCodeAttempts,
   '0005-self-service': selfService,
   '0006-directory-sync': directorySync,
+  '0007-directory-sync-run-mappings': directorySyncRunMappings,
 };
 
 export const migrationProvider: MigrationProvider = {

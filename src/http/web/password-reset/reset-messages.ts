@@ -137,6 +137,14 @@ const englishProblems: Record<ResetPageProblem, string> = {
     'The password must contain three of these: uppercase letters, lowercase letters, numbers and symbols.',
   password_contains_user_name: 'The password can’t contain your name or user name.',
   password_banned_password: 'That password is too easy to guess. Choose a less common one.',
+  onpremises_too_short:
+    'Your organisation’s on-premises directory refused this password: it is shorter than its policy allows. Choose a longer one.',
+  onpremises_history:
+    'Your organisation’s on-premises directory refused this password: you have used it recently. Choose one you haven’t used before.',
+  onpremises_complexity:
+    'Your organisation’s on-premises directory refused this password: it is not complex enough. Choose a stronger one.',
+  onpremises_policy:
+    'Your organisation’s on-premises directory refused this password under its password policy. Choose a different one, or contact your administrator.',
 };
 
 const frenchProblems: Record<ResetPageProblem, string> = {
@@ -158,6 +166,14 @@ const frenchProblems: Record<ResetPageProblem, string> = {
     'Le mot de passe doit contenir trois de ces types : majuscules, minuscules, chiffres et symboles.',
   password_contains_user_name: 'Le mot de passe ne peut pas contenir votre nom ni votre ID d’utilisateur.',
   password_banned_password: 'Ce mot de passe est trop facile à deviner. Choisissez-en un moins courant.',
+  onpremises_too_short:
+    'L’annuaire local de votre organisation a refusé ce mot de passe : il est plus court que sa stratégie ne le permet. Choisissez-en un plus long.',
+  onpremises_history:
+    'L’annuaire local de votre organisation a refusé ce mot de passe : vous l’avez utilisé récemment. Choisissez-en un que vous n’avez pas encore utilisé.',
+  onpremises_complexity:
+    'L’annuaire local de votre organisation a refusé ce mot de passe : il n’est pas assez complexe. Choisissez-en un plus fort.',
+  onpremises_policy:
+    'L’annuaire local de votre organisation a refusé ce mot de passe selon sa stratégie de mot de passe. Choisissez-en un autre ou contactez votre administrateur.',
 };
 
 export function resetMessages(language: PageLanguage): ResetMessages {

@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { directoryRoles } from '../../../src/domain/permissions.js';
+import { signDelegatedToken } from '../../support/delegated-tokens.js';
+import { generateUsers, type RunningSlapd, startSlapd } from '../../support/slapd.js';
+import { createTestServer, operator, type TestServer } from '../../support/test-container.js';
+
+describe('directory sync admin API', { timeout: 20_000 }, () => {
+  let server: TestServer;
+  let slapd: RunningSlapd;
+  let app: string;
+  let reader: string;
+  let globalAdmin: string;
+  let globalReader: string;
+
+  const signedIn = async (name: string, role: string) => {
+    const user = await server.container.users.createUser(operator, {
+      userPrincipalName: `${name}@example.org`,
+      displayName: name,
+      accountEnabled: true,
+      mailNickname: name.replace(/[^A-Za-z0-9]/g, ''),
+      passwordProfile: { password: 'Directory-Sync-Passphrase-2030', forceChangePasswordNextSignIn: false },
+    });
+    await server.container.roles.assign(operator, user.userPrincipalName, role);
+    return signDelegatedToken(server, {
+      user: { id: user.id, userPrincipalName: user.userPrincipalName },
+      roles: [role === 'Global Administrator' ? directoryRoles.globalAdministrator : directoryRoles.globalReader],
+    });
+  };
+
+  beforeAll(async () => {
+    [slapd, server] = await Promise.all([
+      startSlapd({ ldif: generateUsers({ count: 40 }).ldif }),
+      createTestServer({ config: { tenantDomain: 'example.org' } }),
+    ]);
+    [app, reader] = await Promise.all([
+      server.tokenFor(['Directory.ReadWrite.All']),
+      server.tokenFor(['Directory.Read.All']),
+    ]);
+    globalAdmin = await signedIn('grace.admin', 'Global Administrator');
+    globalReader = await signedIn('gary.reader', 'Global Reader');
+  });
+  afterAll(async () => {
+    await server?.close();
+    await slapd?.stop();
+  });
+
+  const call = (method: 'GET' | 'PUT' | 'POST', path: string, token: string, payload?: unknown) =>
+    server.app.inject({
+      method,
+      url: `/api/admin/v1/directorySync${path}`,
+      headers: { authorization: `Bearer ${token}` },
+      ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
+    });
+
+  it('is 404 until configured, then keeps the bind password write-only', async () => {
+    expect((await call('GET', '/settings', app)).statusCode).toBe(404);
+    const refused = await call('PUT', '/settings', app, { flavor: 'openldap', urls: [slapd.url] });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error.message).toContain('bindDn');
+
+    const put = await call('PUT', '/settings', globalAdmin, {
+      flavor: 'openldap',
+      urls: [slapd.url],
+      bindDn: slapd.writerDn,
+      bindPassword: slapd.writerPassword,
+      baseDns: [`ou=people,${slapd.baseDn}`],
+      pageSize: 25,
+    });
+    expect(put.statusCode, put.body).toBe(200);
+    expect(put.json()).toMatchObject({ flavor: 'openldap', pageSize: 25, bindPasswordSet: true, intervalMinutes: 30 });
+    expect(put.body).not.toContain(slapd.writerPassword);
+    const got = await call('GET', '/settings', app);
+    expect(got.statusCode).toBe(200);
+    expect(got.json()).not.toHaveProperty('bindPassword');
+    expect(got.body).not.toContain(slapd.writerPassword);
+
+    // Without bindPassword the stored one stays.
+    expect((await call('PUT', '/settings', app, { intervalMinutes: 10 })).json()).toMatchObject({
+      intervalMinutes: 10,
+      bindPasswordSet: true,
+    });
+    const audit = await server.container.database.db
+      .selectFrom('audit_events')
+      .select(['initiated_by'])
+      .where('activity_display_name', '=', 'Update directory synchronization settings')
+      .orderBy('id')
+      .execute();
+    expect(audit).toHaveLength(2);
+    expect(audit[0]?.initiated_by).toContain('grace.admin@example.org');
+  });
+
+  it('runs, lists runs and their errors', async () => {
+    const dry = await call('POST', '/runs', app, { kind: 'full', dryRun: true });
+    expect(dry.statusCode, dry.body).toBe(200);
+    expect(dry.json()).toMatchObject({ kind: 'full', dryRun: true, status: 'succeeded', counts: { read: 40 } });
+    const full = await call('POST', '/runs', globalAdmin, { kind: 'full' });
+    expect(full.json()).toMatchObject({ kind: 'full', dryRun: false, status: 'succeeded', counts: { read: 40 } });
+    const runs = (await call('GET', '/runs?top=5', app)).json().value;
+    expect(runs.map((run: { dryRun: boolean }) => run.dryRun)).toEqual([false, true]);
+    const errors = await call('GET', `/runs/${full.json().runId}/errors`, app);
+    expect(errors.statusCode).toBe(200);
+    expect(errors.json().value.length).toBe(full.json().counts.errors + full.json().counts.warnings);
+    expect((await call('POST', '/runs', app, { kind: 'sideways' })).statusCode).toBe(400);
+  });
+
+  it('refuses everyone but Global Administrators, the operator and Directory.ReadWrite.All apps', async () => {
+    for (const token of [reader, globalReader]) {
+      expect((await call('GET', '/settings', token)).statusCode).toBe(403);
+      expect((await call('PUT', '/settings', token, { intervalMinutes: 5 })).statusCode).toBe(403);
+      expect((await call('POST', '/runs', token, { kind: 'delta' })).statusCode).toBe(403);
+      expect((await call('GET', '/runs', token)).statusCode).toBe(403);
+    }
+    expect((await server.app.inject({ method: 'GET', url: '/api/admin/v1/directorySync/runs' })).statusCode).toBe(401);
+  });
+});
