@@ -675,7 +675,7 @@ export class PasswordResetService {
     const lastDigits = (index: number) => String(byte(index) % 100).padStart(2, '0');
     const phone = (index: number) => {
       const countryCode = 'X'.repeat([1, 1, 2, 2, 3][byte(index + 1) % 5] ?? 1);
-      const national = 'X'.repeat([8, 8, 9, 10][byte(index + 2) % 4] ?? 8);
+      const national = 'X'.repeat([7, 8, 8, 8][byte(index + 2) % 4] ?? 8);
       return `+${countryCode} ${national}${lastDigits(index)}`;
     };
     const letters = 'abcdefghijklmnopqrstuvwxyz';

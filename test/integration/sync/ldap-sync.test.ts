@@ -12,13 +12,9 @@ import { generateUsers, type RunningSlapd, startSlapd } from '../../support/slap
 const COUNT = 300;
 const operator: RequestContext = { principal: { kind: 'operator', name: 't' }, correlationId: 'c', ipAddress: null };
 
+// One slapd per dialect (started in its block): the tests change and delete entries, and each dialect's run
+// must start from the same directory.
 let slapd: RunningSlapd;
-beforeAll(async () => {
-  slapd = await startSlapd({ ldif: generateUsers({ count: COUNT }).ldif });
-});
-afterAll(async () => {
-  await slapd?.stop();
-});
 
 /** The entry of generated user `index` as `ldapsearch` prints it (LDIF, base64 values decoded). */
 async function ldapValues(index: number, attribute: string): Promise<string[]> {
@@ -40,6 +36,7 @@ describe.each(dialectsUnderTest)('directory sync from slapd on $name', { timeout
   let container: Container;
 
   beforeAll(async () => {
+    slapd = await startSlapd({ ldif: generateUsers({ count: COUNT }).ldif });
     database = await dialect.create();
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'sspr-ldap-sync-'));
     container = await createContainer(
@@ -59,6 +56,7 @@ describe.each(dialectsUnderTest)('directory sync from slapd on $name', { timeout
   });
   afterAll(async () => {
     await container?.close();
+    await slapd?.stop();
     await database?.dispose();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });

@@ -8,6 +8,7 @@ export function siteCss(brandColor: string): string {
 html{font-family:"Segoe UI",system-ui,-apple-system,sans-serif;color:var(--text);background:#f2f2f2;line-height:1.5}
 body{margin:0}
 .skip{position:absolute;left:-999px;top:0;background:#fff;padding:.5rem}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .skip:focus{left:.5rem}
 header.brand{background:var(--brand);color:#fff;padding:.75rem 1rem;display:flex;align-items:center;gap:.75rem}
 header.brand img{max-height:2rem}

@@ -94,7 +94,7 @@ export function ResetPage({ view, language, branding }: Props): VNode {
           <form method="post" action={action('method')}>
             {csrf}
             <fieldset>
-              <legend>{view.gatesPassed > 0 ? t.secondGate : t.chooseHeading}</legend>
+              <legend class="visually-hidden">{view.gatesPassed > 0 ? t.secondGate : t.chooseHeading}</legend>
               {view.methods.flatMap((choice, index) => {
                 const options: { value: string; label: string }[] = [];
                 const masked = choice.masked ?? '';
