@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import type { AuditEventDraft } from '../domain/audit.js';
-import type { DirectoryFlavor, MappingRule, SyncErrorType } from '../domain/directory-mapping.js';
+import type { DirectoryFlavor, MappingRule } from '../domain/directory-mapping.js';
+import type { SyncCounts, SyncedUserChanges, SyncIssue, SyncRunRecord } from '../domain/directory-sync-records.js';
 import { insertAuditEvent } from './audit-writer.js';
 import type { Database, DirectorySyncRunTable, UserTable } from './schema.js';
 import type { SecretBox } from './secret-box.js';
@@ -11,26 +12,6 @@ import type { SecretBox } from './secret-box.js';
  * per-page transactions of the sync engine. Satisfies the services' `SyncStore` structurally; the types below
  * mirror the service's (the store never imports services).
  */
-
-interface SyncCounts {
-  read: number;
-  added: number;
-  updated: number;
-  deleted: number;
-  unchanged: number;
-  errors: number;
-  warnings: number;
-}
-
-interface SyncIssue {
-  readonly dn: string;
-  readonly anchor: string | null;
-  readonly userId: string | null;
-  readonly type: SyncErrorType | 'Warning';
-  readonly attribute: string | null;
-  readonly message: string;
-  readonly severity: 'error' | 'warning';
-}
 
 interface SyncSettingsRecord {
   readonly flavor: DirectoryFlavor;
@@ -67,27 +48,6 @@ interface DesiredUserRecord {
   readonly accountEnabled: boolean;
 }
 
-interface SyncedUserChanges {
-  userPrincipalName?: string;
-  displayName?: string;
-  givenName?: string | null;
-  surname?: string | null;
-  mail?: string | null;
-  jobTitle?: string | null;
-  officeLocation?: string | null;
-  accountEnabled?: boolean;
-  mobilePhone?: string | null;
-  businessPhones?: readonly string[];
-  otherMails?: readonly string[];
-  onPremisesSyncEnabled?: true;
-  onPremisesImmutableId?: string;
-  onPremisesDistinguishedName?: string;
-  onPremisesSamAccountName?: string | null;
-  onPremisesUserPrincipalName?: string;
-  mobilePhoneCloudOverride?: false;
-  softDeletedAt?: null;
-}
-
 type UserRef = { id: string; displayName: string | null; userPrincipalName: string };
 
 interface SyncPageWrite {
@@ -114,20 +74,6 @@ interface SyncPageWrite {
     readonly purgeAudit: (user: UserRef) => AuditEventDraft;
     readonly endAudit: (counts: SyncCounts) => AuditEventDraft;
   };
-}
-
-interface SyncRunRecord {
-  readonly id: string;
-  readonly kind: 'full' | 'delta';
-  readonly dryRun: boolean;
-  readonly status: 'running' | 'succeeded' | 'failed';
-  readonly startedAt: string;
-  readonly finishedAt: string | null;
-  readonly counts: SyncCounts;
-  readonly watermark: string | null;
-  readonly message: string | null;
-  /** The mapping version the run used (null for runs recorded before it was kept). */
-  readonly mappingsVersion?: number | null;
 }
 
 const stateColumns = [

@@ -12,8 +12,17 @@ import {
   type SyncTarget,
   syncTargets,
 } from '../../domain/directory-mapping.js';
+import type {
+  SyncCounts,
+  SyncedUserChanges,
+  SyncIssue,
+  SyncRunKind,
+  SyncRunRecord,
+} from '../../domain/directory-sync-records.js';
 import { DomainError } from '../../domain/errors.js';
 import { directoryRoles, hasPermission, holdsAnyRole } from '../../domain/permissions.js';
+
+export type { SyncCounts, SyncedUserChanges, SyncIssue, SyncRunKind, SyncRunRecord };
 
 /**
  * Directory sync's full and delta runs (SPEC section 8). The source streams pages; each page is mapped (pure),
@@ -45,28 +54,6 @@ export interface DirectorySource {
   currentWatermark(): Promise<string>;
   /** Releases the source's connections; called after a run on a source that `openSource` opened. */
   close?(): Promise<void>;
-}
-
-export type SyncRunKind = 'full' | 'delta';
-
-export interface SyncCounts {
-  read: number;
-  added: number;
-  updated: number;
-  deleted: number;
-  unchanged: number;
-  errors: number;
-  warnings: number;
-}
-
-export interface SyncIssue {
-  readonly dn: string;
-  readonly anchor: string | null;
-  readonly userId: string | null;
-  readonly type: SyncErrorType | 'Warning';
-  readonly attribute: string | null;
-  readonly message: string;
-  readonly severity: 'error' | 'warning';
 }
 
 export interface SyncSettings {
@@ -110,28 +97,6 @@ export interface SyncedUserState {
   readonly mobilePhoneCloudOverride: boolean;
   readonly syncSeenRun: string | null;
   readonly softDeletedAt: string | null;
-}
-
-/** The columns a sync writes; absent keys are left alone. */
-export interface SyncedUserChanges {
-  userPrincipalName?: string;
-  displayName?: string;
-  givenName?: string | null;
-  surname?: string | null;
-  mail?: string | null;
-  jobTitle?: string | null;
-  officeLocation?: string | null;
-  accountEnabled?: boolean;
-  mobilePhone?: string | null;
-  businessPhones?: readonly string[];
-  otherMails?: readonly string[];
-  onPremisesSyncEnabled?: true;
-  onPremisesImmutableId?: string;
-  onPremisesDistinguishedName?: string;
-  onPremisesSamAccountName?: string | null;
-  onPremisesUserPrincipalName?: string;
-  mobilePhoneCloudOverride?: false;
-  softDeletedAt?: null;
 }
 
 export interface NewSyncedUser {
@@ -203,20 +168,6 @@ export interface SyncSettingsInput {
 export function publicSettings(settings: SyncSettings): PublicSyncSettings {
   const { bindPassword, ...rest } = settings;
   return { ...rest, bindPasswordSet: bindPassword.length > 0 };
-}
-
-export interface SyncRunRecord {
-  readonly id: string;
-  readonly kind: SyncRunKind;
-  readonly dryRun: boolean;
-  readonly status: 'running' | 'succeeded' | 'failed';
-  readonly startedAt: string;
-  readonly finishedAt: string | null;
-  readonly counts: SyncCounts;
-  readonly watermark: string | null;
-  readonly message: string | null;
-  /** The mapping version the run used (null for runs recorded before it was kept). */
-  readonly mappingsVersion?: number | null;
 }
 
 /** The store as directory sync needs it. */
