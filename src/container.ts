@@ -9,6 +9,7 @@ import { LdapDirectory } from './connectors/ldap/ldap-directory.js';
 import { LdapDirectorySource } from './connectors/ldap/ldap-directory-source.js';
 import { LdapOnPremisesDirectory } from './connectors/ldap/ldap-on-premises-directory.js';
 import { SmtpTransport } from './connectors/mail/smtp-transport.js';
+import { isLocalHolderGone } from './connectors/process/lease-holders.js';
 import { SignedWebhook } from './connectors/telephony/signed-webhook.js';
 import { TwilioClient } from './connectors/telephony/twilio-client.js';
 import { DomainError } from './domain/errors.js';
@@ -356,6 +357,8 @@ export async function createContainer(config: Config, overrides: ContainerOverri
           clock,
           newId,
           instanceName: `${hostname()}:${process.pid}`,
+          // A run killed on this host (SIGKILL, OOM, power) leaves its lease behind: the next run takes it over.
+          isHolderGone: isLocalHolderGone,
         }),
     );
     // --------------------------------------------------------------------------------------------------------

@@ -179,14 +179,35 @@ export class SqlDirectorySyncRepository {
     });
   }
 
-  async acquireLease(holder: string, now: string, expiresAt: string): Promise<boolean> {
+  /**
+   * Takes the lease when it is free, expired or already `holder`'s, or (with `takeOverFrom`) still held by that
+   * one holder, which the caller found dead: a conditional UPDATE, so two instances never both win.
+   */
+  async acquireLease(holder: string, now: string, expiresAt: string, takeOverFrom?: string): Promise<boolean> {
     const result = await this.db
       .updateTable('directory_sync_lease')
       .set({ holder, expires_at: expiresAt })
       .where('name', '=', leaseName)
-      .where((eb) => eb.or([eb('holder', 'is', null), eb('holder', '=', holder), eb('expires_at', '<', now)]))
+      .where((eb) =>
+        eb.or([
+          eb('holder', 'is', null),
+          eb('holder', '=', holder),
+          eb('expires_at', '<', now),
+          ...(takeOverFrom === undefined ? [] : [eb('holder', '=', takeOverFrom)]),
+        ]),
+      )
       .executeTakeFirst();
     return result.numUpdatedRows === 1n;
+  }
+
+  /** Who holds the lease, and until when; null when it is free. */
+  async leaseHolder(): Promise<{ holder: string; expiresAt: string } | null> {
+    const row = await this.db
+      .selectFrom('directory_sync_lease')
+      .select(['holder', 'expires_at'])
+      .where('name', '=', leaseName)
+      .executeTakeFirst();
+    return row?.holder ? { holder: row.holder, expiresAt: row.expires_at ?? '' } : null;
   }
 
   async releaseLease(holder: string): Promise<void> {

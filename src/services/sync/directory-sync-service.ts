@@ -174,8 +174,13 @@ export function publicSettings(settings: SyncSettings): PublicSyncSettings {
 export interface SyncStore {
   loadSettings(): Promise<SyncSettings | undefined>;
   saveSettings(settings: Omit<SyncSettings, 'mappingsVersion'>, audit: AuditEventDraft): Promise<void>;
-  /** Takes (or renews) the lease when it is free, expired or already ours; false when another holder has it. */
-  acquireLease(holder: string, now: string, expiresAt: string): Promise<boolean>;
+  /**
+   * Takes (or renews) the lease when it is free, expired or already ours, or still held by `takeOverFrom` (a
+   * holder found dead); false when another holder has it.
+   */
+  acquireLease(holder: string, now: string, expiresAt: string, takeOverFrom?: string): Promise<boolean>;
+  /** The lease's current holder (`<instanceName>:<runId>`), or null when free. */
+  leaseHolder(): Promise<{ holder: string; expiresAt: string } | null>;
   releaseLease(holder: string): Promise<void>;
   startRun(run: SyncRunRecord, audit: AuditEventDraft): Promise<void>;
   /** Ends a run that did not reach its last page (failure) or a dry run, with its counts and issues. */
@@ -211,6 +216,12 @@ export interface DirectorySyncDependencies {
   /** Identifies this server instance in the lease. */
   readonly instanceName: string;
   readonly leaseMilliseconds?: number;
+  /**
+   * True when the lease's holder (`<instanceName>:<runId>`) is certainly gone: its process ran on this host and no
+   * longer exists (killed mid-run). Its lease is then taken over at once instead of after it expires. Absent:
+   * a killed run's lease is only ever taken back once it expires.
+   */
+  readonly isHolderGone?: (holder: string) => boolean;
   readonly softDeleteRetentionDays?: number;
 }
 
@@ -451,7 +462,7 @@ export class DirectorySyncService {
       const now = this.deps.clock();
       return this.deps.store.acquireLease(holder, now.toISOString(), new Date(now.getTime() + leaseMs).toISOString());
     };
-    if (!(await takeLease())) {
+    if (!(await takeLease()) && !(await this.takeOverDeadHolder(holder, leaseMs))) {
       throw new DomainError('invalid_request', {}, 'Another directory sync run is in progress.');
     }
     const counts: SyncCounts = { read: 0, added: 0, updated: 0, deleted: 0, unchanged: 0, errors: 0, warnings: 0 };
@@ -587,6 +598,19 @@ export class DirectorySyncService {
     } finally {
       await this.deps.store.releaseLease(holder).catch(() => undefined);
     }
+  }
+
+  /** Takes the lease from a holder `isHolderGone` finds dead (a run killed on this host); false otherwise. */
+  private async takeOverDeadHolder(holder: string, leaseMs: number): Promise<boolean> {
+    const current = await this.deps.store.leaseHolder();
+    if (!current || !this.deps.isHolderGone?.(current.holder)) return false;
+    const now = this.deps.clock();
+    return this.deps.store.acquireLease(
+      holder,
+      now.toISOString(),
+      new Date(now.getTime() + leaseMs).toISOString(),
+      current.holder,
+    );
   }
 
   /** Maps a page, looks its users up in three batched queries, and works out the writes. */
