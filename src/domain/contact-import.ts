@@ -573,8 +573,10 @@ export function authorizeContactExport(principal: Principal): void {
 /** Columns of the results CSV (`--results`, `GET .../contactImports/{id}/results`). */
 export const resultColumns = ['line', 'key', 'outcome', 'column', 'reason', 'warnings', 'normalizations', 'changes'];
 
-const describeValue = (value: unknown) =>
-  Array.isArray(value) ? value.join(';') : value === null || value === undefined ? '' : String(value);
+const describeValue = (value: unknown) => {
+  const text = Array.isArray(value) ? value.join(';') : value === null || value === undefined ? '' : String(value);
+  return text === '' ? '(empty)' : text;
+};
 
 /** One row's outcome as cells of the results CSV (spreadsheet-safe; lists joined with ` | `). */
 export function resultCells(row: RowOutcome): string[] {
