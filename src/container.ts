@@ -39,10 +39,13 @@ import {
 import { type OnPremisesDirectory, verifyOnPremisesPassword } from './services/sync/on-premises-directory.js';
 import { bootstrapTenant } from './services/tenant/bootstrap-service.js';
 import type { TenantContext } from './services/tenant/tenant-context.js';
+import { ContactExportService } from './services/users/contact-export-service.js';
+import { ContactImportService } from './services/users/contact-import-service.js';
 import { UserService } from './services/users/user-service.js';
 import { SqlAppRepository } from './store/app-repository.js';
 import { SqlAuditLogRepository } from './store/audit-log-repository.js';
 import { SqlAuthenticationMethodRepository } from './store/authentication-method-repository.js';
+import { SqlContactImportRepository } from './store/contact-import-repository.js';
 import { migrateToLatest, openDatabase, type StoreDatabase } from './store/database.js';
 import { SqlDeliveryRepository } from './store/delivery-repository.js';
 import { SqlDeviceCodeRepository } from './store/device-code-repository.js';
@@ -87,6 +90,10 @@ export interface Container {
    * in), settings, run history.
    */
   readonly directorySync: DirectorySyncService;
+  /** Bulk contact import from CSV and its jobs (docs/bulk-import.md). */
+  readonly contactImports: ContactImportService;
+  /** Contact info and registration status as CSV, streamed (docs/bulk-import.md). */
+  readonly contactExport: ContactExportService;
   /**
    * Runs directory sync on its schedule (`serve`): a delta run every `intervalMinutes`, a full run after a mapping
    * change; nothing while sync is not configured. Stopped by the returned function or `close()`.
@@ -213,6 +220,24 @@ export async function createContainer(config: Config, overrides: ContainerOverri
           events: new SqlAuditLogRepository(database.db),
           clock,
           retentionDays: config.auditRetentionDays,
+        }),
+    );
+    const contactImports = lazy(
+      () =>
+        new ContactImportService({
+          store: new SqlContactImportRepository(database.db, database.sqlite),
+          roles: roleRepository(),
+          clock,
+          newId,
+        }),
+    );
+    const contactExport = lazy(
+      () =>
+        new ContactExportService({
+          users: userRepository(),
+          methods: new SqlAuthenticationMethodRepository(database.db),
+          roles: roleRepository(),
+          policy: policyRepository(),
         }),
     );
     const reports = lazy(
@@ -407,6 +432,12 @@ export async function createContainer(config: Config, overrides: ContainerOverri
       },
       get reports() {
         return reports();
+      },
+      get contactImports() {
+        return contactImports();
+      },
+      get contactExport() {
+        return contactExport();
       },
       get codeDelivery() {
         return codeDelivery();

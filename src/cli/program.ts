@@ -26,6 +26,7 @@ import { registerPolicyCommands } from './commands/policy.js';
 import { registerReportCommands } from './commands/report.js';
 import { registerRoleCommands } from './commands/roles.js';
 import { registerSyncCommands } from './commands/sync.js';
+import { registerUserImportCommands } from './commands/user-import.js';
 import { formatOutput } from './output.js';
 
 export type { CliIo } from './command-context.js';
@@ -149,6 +150,7 @@ export function buildProgram(io: CliIo): Command {
     });
 
   const user = program.command('user').description('directory users and their contact info');
+  registerUserImportCommands(user, io);
   withStoreOptions(user.command('get').description('show one user (like Get-MgUser -UserId)'))
     .argument('<user>', 'user principal name or id')
     .option('--select <list>', 'properties to show, comma-separated', (value: string) => value)

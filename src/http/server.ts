@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Container } from '../container.js';
 import { DomainError, formatErrorMessage } from '../domain/errors.js';
+import { contactImportRoutes } from './admin-api/contact-import-routes.js';
 import { directorySyncRoutes } from './admin-api/directory-sync-routes.js';
 import { outboxRoutes } from './admin-api/outbox-routes.js';
 import { policyRoutes } from './admin-api/policy-routes.js';
@@ -110,6 +111,10 @@ export async function buildServer(container: Container, options: ServerOptions =
       await admin.register(policyRoutes, { policies: () => container.policies });
       await admin.register(outboxRoutes, { outbox: () => container.outbox });
       await admin.register(directorySyncRoutes, { directorySync: () => container.directorySync });
+      await admin.register(contactImportRoutes, {
+        imports: () => container.contactImports,
+        export: () => container.contactExport,
+      });
     },
     { prefix: '/api/admin/v1' },
   );

@@ -34,6 +34,8 @@ export interface Database {
   directory_sync_runs: DirectorySyncRunTable;
   directory_sync_errors: DirectorySyncErrorTable;
   directory_sync_lease: DirectorySyncLeaseTable;
+  contact_import_jobs: ContactImportJobTable;
+  contact_import_results: ContactImportResultTable;
 }
 
 /** A device authorization flow (RFC 8628); codes only as HMAC-SHA-256. */
@@ -349,4 +351,31 @@ export interface DirectorySyncLeaseTable {
   name: string;
   holder: string | null;
   expires_at: string | null;
+}
+
+/** Migration 0008: a bulk contact import of one file (docs/bulk-import.md). */
+export interface ContactImportJobTable {
+  id: string;
+  file_hash: string;
+  options: string;
+  status: string;
+  total_rows: number;
+  rows_done: number;
+  batch_size: number;
+  counts: string;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+  message: string | null;
+}
+
+export interface ContactImportResultTable {
+  job_id: string;
+  line: number;
+  row_key: string;
+  outcome: string;
+  column_name: string | null;
+  reason: string | null;
+  detail: string;
 }

@@ -40,7 +40,7 @@ const caseFoldedColumns: ReadonlySet<UserColumn> = new Set([
 ]);
 
 /** Everything but the password fields: a hash never leaves the store through a read. */
-const publicColumns = [
+export const publicColumns = [
   'id',
   'user_principal_name',
   'display_name',
@@ -66,7 +66,7 @@ const publicColumns = [
   'on_premises_security_identifier',
 ] as const satisfies readonly UserColumn[];
 
-type PublicUserRow = Pick<UserTable, (typeof publicColumns)[number]>;
+export type PublicUserRow = Pick<UserTable, (typeof publicColumns)[number]>;
 
 /** Directory users; satisfies the services' `UserRepository`. */
 export class SqlUserRepository {
@@ -239,7 +239,7 @@ export class SqlUserRepository {
   }
 }
 
-function toColumnChanges(changes: UserRecordChanges): Updateable<UserTable> {
+export function toColumnChanges(changes: UserRecordChanges): Updateable<UserTable> {
   const values: Updateable<UserTable> = { updated_at: changes.updatedAt };
   if (changes.userPrincipalName !== undefined) {
     values.user_principal_name = changes.userPrincipalName;
@@ -330,11 +330,15 @@ const selectUserBy = {
 } as const;
 
 /** The `user_other_mails` keys of a user's other mails: lower-cased, once each. */
-function otherMailKeys(addresses: readonly string[]): string[] {
+export function otherMailKeys(addresses: readonly string[]): string[] {
   return [...new Set(addresses.map((address) => address.toLowerCase()))];
 }
 
-async function replaceOtherMails(trx: Kysely<Database>, userId: string, addresses: readonly string[]): Promise<void> {
+export async function replaceOtherMails(
+  trx: Kysely<Database>,
+  userId: string,
+  addresses: readonly string[],
+): Promise<void> {
   await trx.deleteFrom('user_other_mails').where('user_id', '=', userId).execute();
   const keys = otherMailKeys(addresses);
   if (keys.length > 0) {
@@ -478,7 +482,7 @@ function fromFlag(value: number | null): boolean | null {
   return value === null ? null : value === 1;
 }
 
-function toDirectoryUser(row: PublicUserRow): DirectoryUser {
+export function toDirectoryUser(row: PublicUserRow): DirectoryUser {
   return {
     id: row.id,
     userPrincipalName: row.user_principal_name,

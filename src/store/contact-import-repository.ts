@@ -1,0 +1,318 @@
+import type SqliteDatabase from 'better-sqlite3';
+import type { Kysely, Transaction } from 'kysely';
+import type {
+  ImportBatchPlan,
+  ImportCounts,
+  ImportJobRecord,
+  ImportJobStatus,
+  ImportOptions,
+  RowKey,
+  RowOutcome,
+  RowOutcomeKind,
+  UserIndex,
+} from '../domain/contact-import.js';
+import { DomainError } from '../domain/errors.js';
+import type { DirectoryUser } from '../domain/user.js';
+import { auditEventRow } from './audit-writer.js';
+import type { ContactImportJobTable, ContactImportResultTable, Database } from './schema.js';
+import {
+  otherMailKeys,
+  type PublicUserRow,
+  publicColumns,
+  replaceOtherMails,
+  toColumnChanges,
+  toDirectoryUser,
+} from './user-repository.js';
+
+const concurrentRun = () =>
+  new DomainError('invalid_request', {}, 'Another process is running this import: wait for it to finish.');
+
+/**
+ * Bulk contact import jobs and their row results; satisfies the service's `ContactImportStore`. On SQLite a batch
+ * runs as one synchronous better-sqlite3 transaction of prepared statements (the connection Kysely also uses, taken
+ * only while Kysely holds no transaction on it); on PostgreSQL as one Kysely transaction.
+ */
+export class SqlContactImportRepository {
+  private readonly statements = new Map<string, SqliteDatabase.Statement>();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly sqlite?: SqliteDatabase.Database,
+  ) {}
+
+  async lookUp(keys: readonly RowKey[]): Promise<UserIndex> {
+    return indexOf(await this.findUsers(this.db, keys));
+  }
+
+  async createJob(job: ImportJobRecord): Promise<void> {
+    await this.db.insertInto('contact_import_jobs').values(toJobRow(job)).execute();
+  }
+
+  async findJob(id: string): Promise<ImportJobRecord | undefined> {
+    const row = await this.db.selectFrom('contact_import_jobs').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toJob(row);
+  }
+
+  async findUnfinishedJob(fileHash: string, options: ImportOptions): Promise<ImportJobRecord | undefined> {
+    const rows = await this.db
+      .selectFrom('contact_import_jobs')
+      .selectAll()
+      .where('file_hash', '=', fileHash)
+      .where('status', '!=', 'succeeded')
+      .orderBy('created_at', 'desc')
+      .execute();
+    const wanted = optionsText(options);
+    const row = rows.find((candidate) => candidate.options === wanted);
+    return row && toJob(row);
+  }
+
+  async applyBatch(
+    jobId: string,
+    fromRow: number,
+    keys: readonly RowKey[],
+    plan: (users: UserIndex) => ImportBatchPlan,
+    beforeCommit?: () => void,
+  ): Promise<ImportBatchPlan> {
+    const sqlite = this.sqlite;
+    if (sqlite && !sqlite.inTransaction) {
+      return sqlite.transaction(() => this.applyOnSqlite(jobId, fromRow, keys, plan, beforeCommit))();
+    }
+    return this.db.transaction().execute(async (trx) => {
+      const planned = plan(indexOf(await this.findUsers(trx, keys)));
+      for (const write of planned.writes) {
+        const result = await trx
+          .updateTable('users')
+          .set(toColumnChanges(write.changes))
+          .where('id', '=', write.id)
+          .executeTakeFirst();
+        if (result.numUpdatedRows === 0n) throw new DomainError('resource_not_found', { resource: write.id });
+        if (write.changes.otherMails !== undefined) await replaceOtherMails(trx, write.id, write.changes.otherMails);
+      }
+      const at = new Date();
+      for (let i = 0; i < planned.writes.length; i += 200) {
+        const chunk = planned.writes.slice(i, i + 200);
+        await trx
+          .insertInto('audit_events')
+          .values(chunk.map((write) => auditEventRow(write.audit, at)))
+          .execute();
+      }
+      for (let i = 0; i < planned.results.length; i += 500) {
+        const chunk = planned.results.slice(i, i + 500);
+        await trx
+          .insertInto('contact_import_results')
+          .values(chunk.map((result) => toResultRow(jobId, result)))
+          .execute();
+      }
+      const moved = await trx
+        .updateTable('contact_import_jobs')
+        .set({ rows_done: planned.rowsDone, counts: JSON.stringify(planned.counts), updated_at: planned.updatedAt })
+        .where('id', '=', jobId)
+        .where('rows_done', '=', fromRow)
+        .executeTakeFirst();
+      if (moved.numUpdatedRows !== 1n) throw concurrentRun();
+      beforeCommit?.();
+      return planned;
+    });
+  }
+
+  async finishJob(jobId: string, status: 'succeeded' | 'failed', at: string, message: string | null): Promise<void> {
+    await this.db
+      .updateTable('contact_import_jobs')
+      .set({ status, finished_at: at, updated_at: at, message })
+      .where('id', '=', jobId)
+      .execute();
+  }
+
+  async results(jobId: string, afterLine: number, limit: number): Promise<RowOutcome[]> {
+    const rows = await this.db
+      .selectFrom('contact_import_results')
+      .selectAll()
+      .where('job_id', '=', jobId)
+      .where('line', '>', afterLine)
+      .orderBy('line')
+      .limit(limit)
+      .execute();
+    return rows.map(toOutcome);
+  }
+
+  private applyOnSqlite(
+    jobId: string,
+    fromRow: number,
+    keys: readonly RowKey[],
+    plan: (users: UserIndex) => ImportBatchPlan,
+    beforeCommit?: () => void,
+  ): ImportBatchPlan {
+    const byId = this.statement(`${selectUsers} where "id" = ? and "soft_deleted_at" is null`);
+    const byUpn = this.statement(`${selectUsers} where "upn_key" = ? and "soft_deleted_at" is null`);
+    const found: DirectoryUser[] = [];
+    for (const key of keys) {
+      const row = (
+        key.id !== undefined ? byId.get(key.id.toLowerCase()) : byUpn.get((key.userPrincipalName ?? '').toLowerCase())
+      ) as PublicUserRow | undefined;
+      if (row) found.push(toDirectoryUser(row));
+    }
+    const planned = plan(indexOf(found));
+    const at = new Date();
+    const deleteMails = this.statement('delete from "user_other_mails" where "user_id" = ?');
+    const insertMail = this.statement('insert into "user_other_mails" ("user_id", "address_key") values (?, ?)');
+    for (const write of planned.writes) {
+      const values = toColumnChanges(write.changes);
+      const columns = Object.keys(values);
+      const result = this.statement(
+        `update "users" set ${columns.map((column) => `"${column}" = ?`).join(', ')} where "id" = ?`,
+      ).run(...Object.values(values), write.id);
+      if (result.changes === 0) throw new DomainError('resource_not_found', { resource: write.id });
+      if (write.changes.otherMails !== undefined) {
+        deleteMails.run(write.id);
+        for (const key of otherMailKeys(write.changes.otherMails)) insertMail.run(write.id, key);
+      }
+      const audit = auditEventRow(write.audit, at);
+      const auditColumns = Object.keys(audit);
+      this.statement(
+        `insert into "audit_events" (${auditColumns.map((column) => `"${column}"`).join(', ')}) values (${auditColumns.map(() => '?').join(', ')})`,
+      ).run(...Object.values(audit));
+    }
+    const insertResult = this.statement(
+      'insert into "contact_import_results" ("job_id", "line", "row_key", "outcome", "column_name", "reason", "detail") values (?, ?, ?, ?, ?, ?, ?)',
+    );
+    for (const result of planned.results) {
+      const row = toResultRow(jobId, result);
+      insertResult.run(row.job_id, row.line, row.row_key, row.outcome, row.column_name, row.reason, row.detail);
+    }
+    const moved = this.statement(
+      'update "contact_import_jobs" set "rows_done" = ?, "counts" = ?, "updated_at" = ? where "id" = ? and "rows_done" = ?',
+    ).run(planned.rowsDone, JSON.stringify(planned.counts), planned.updatedAt, jobId, fromRow);
+    if (moved.changes !== 1) throw concurrentRun();
+    beforeCommit?.();
+    return planned;
+  }
+
+  private async findUsers(
+    db: Kysely<Database> | Transaction<Database>,
+    keys: readonly RowKey[],
+  ): Promise<DirectoryUser[]> {
+    const ids = [...new Set(keys.flatMap((key) => (key.id !== undefined ? [key.id.toLowerCase()] : [])))];
+    const upns = [
+      ...new Set(
+        keys.flatMap((key) =>
+          key.id === undefined && key.userPrincipalName !== undefined ? [key.userPrincipalName.toLowerCase()] : [],
+        ),
+      ),
+    ];
+    const rows: PublicUserRow[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      rows.push(
+        ...(await db
+          .selectFrom('users')
+          .select(publicColumns)
+          .where('id', 'in', ids.slice(i, i + 500))
+          .where('soft_deleted_at', 'is', null)
+          .execute()),
+      );
+    }
+    for (let i = 0; i < upns.length; i += 500) {
+      rows.push(
+        ...(await db
+          .selectFrom('users')
+          .select(publicColumns)
+          .where('upn_key', 'in', upns.slice(i, i + 500))
+          .where('soft_deleted_at', 'is', null)
+          .execute()),
+      );
+    }
+    return rows.map(toDirectoryUser);
+  }
+
+  private statement(text: string): SqliteDatabase.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      if (this.statements.size >= 200) this.statements.clear();
+      statement = (this.sqlite as SqliteDatabase.Database).prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+}
+
+const selectUsers = `select ${publicColumns.map((column) => `"${column}"`).join(', ')} from "users"`;
+
+function indexOf(users: readonly DirectoryUser[]): UserIndex {
+  const byId = new Map(users.map((user) => [user.id, user]));
+  const byUpn = new Map(users.map((user) => [user.userPrincipalName.toLowerCase(), user]));
+  return {
+    byId: (id) => byId.get(id.toLowerCase()),
+    byUserPrincipalName: (upn) => byUpn.get(upn.toLowerCase()),
+  };
+}
+
+function optionsText(options: ImportOptions): string {
+  return JSON.stringify({ normalize: options.normalize, defaultRegion: options.defaultRegion ?? null });
+}
+
+function toJobRow(job: ImportJobRecord): ContactImportJobTable {
+  return {
+    id: job.id,
+    file_hash: job.fileHash,
+    options: optionsText(job.options),
+    status: job.status,
+    total_rows: job.totalRows,
+    rows_done: job.rowsDone,
+    batch_size: job.batchSize,
+    counts: JSON.stringify(job.counts),
+    created_by: job.createdBy,
+    created_at: job.createdAt,
+    updated_at: job.updatedAt,
+    finished_at: job.finishedAt,
+    message: job.message,
+  };
+}
+
+function toJob(row: ContactImportJobTable): ImportJobRecord {
+  const options = JSON.parse(row.options) as { normalize: boolean; defaultRegion: string | null };
+  return {
+    id: row.id,
+    fileHash: row.file_hash,
+    options: {
+      normalize: options.normalize,
+      ...(options.defaultRegion !== null && { defaultRegion: options.defaultRegion }),
+    },
+    status: row.status as ImportJobStatus,
+    totalRows: Number(row.total_rows),
+    rowsDone: Number(row.rows_done),
+    batchSize: Number(row.batch_size),
+    counts: JSON.parse(row.counts) as ImportCounts,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    finishedAt: row.finished_at,
+    message: row.message,
+  };
+}
+
+function toResultRow(jobId: string, result: RowOutcome): ContactImportResultTable {
+  return {
+    job_id: jobId,
+    line: result.line,
+    row_key: result.key,
+    outcome: result.outcome,
+    column_name: result.column ?? null,
+    reason: result.reason ?? null,
+    detail: JSON.stringify({
+      warnings: result.warnings,
+      normalizations: result.normalizations,
+      changes: result.changes,
+    }),
+  };
+}
+
+function toOutcome(row: ContactImportResultTable): RowOutcome {
+  const detail = JSON.parse(row.detail) as Pick<RowOutcome, 'warnings' | 'normalizations' | 'changes'>;
+  return {
+    line: Number(row.line),
+    key: row.row_key,
+    outcome: row.outcome as RowOutcomeKind,
+    ...(row.column_name !== null && { column: row.column_name }),
+    ...(row.reason !== null && { reason: row.reason }),
+    ...detail,
+  };
+}
