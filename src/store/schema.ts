@@ -34,6 +34,15 @@ export interface Database {
   directory_sync_runs: DirectorySyncRunTable;
   directory_sync_errors: DirectorySyncErrorTable;
   directory_sync_lease: DirectorySyncLeaseTable;
+  throttle_buckets: ThrottleBucketTable;
+}
+
+/** A throttling token bucket shared by server instances (PostgreSQL). */
+export interface ThrottleBucketTable {
+  key: string;
+  tokens: number;
+  updated_at_ms: number;
+  granted: number;
 }
 
 /** A device authorization flow (RFC 8628); codes only as HMAC-SHA-256. */
