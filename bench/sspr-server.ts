@@ -14,7 +14,8 @@ if (!dataDir || !logLevel) throw new Error('usage: sspr-server.ts <dataDir> <log
 
 const config = loadConfig({
   env: {},
-  flags: { dataDir, tenantDomain: 'bench.example.com', host: '127.0.0.1', port: 0, logLevel },
+  // Throttling off: the benchmark measures what the server can serve, not the per-app limits it enforces.
+  flags: { dataDir, tenantDomain: 'bench.example.com', host: '127.0.0.1', port: 0, logLevel, throttle: 'off' },
 });
 const container = await createContainer(config);
 const app = await buildServer(container);

@@ -66,6 +66,20 @@ export const configSchema = z
       .regex(/^#[0-9a-f]{6}$/i, 'must be a colour like #0067b8')
       .default('#0067b8'),
     brandLogoUrl: z.string().url().optional(),
+    /**
+     * Graph API throttling (docs/api.md "Throttling"): token buckets per application and per tenant, shaped like
+     * Graph's identity limits. `off` serves every request unthrottled. Shared by all instances on PostgreSQL.
+     */
+    throttle: z.enum(['on', 'off']).default('on'),
+    /** Resource units each application may spend per window (Graph: 3,500 to 8,000 per 10 seconds). */
+    throttleAppResourceUnits: integer(1, 100_000_000).default(3500),
+    throttleAppResourceUnitsWindowSeconds: integer(1, 86_400).default(10),
+    /** Writes each application may make per window (Graph: 3,000 per 150 seconds, 20 a second). */
+    throttleAppWrites: integer(1, 100_000_000).default(3000),
+    throttleAppWritesWindowSeconds: integer(1, 86_400).default(150),
+    /** Writes all applications of the tenant together may make per window (Graph: 18,000 per 5 minutes). */
+    throttleTenantWrites: integer(1, 100_000_000).default(18_000),
+    throttleTenantWritesWindowSeconds: integer(1, 86_400).default(300),
   })
   .strict();
 

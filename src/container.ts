@@ -41,6 +41,7 @@ import { bootstrapTenant } from './services/tenant/bootstrap-service.js';
 import type { TenantContext } from './services/tenant/tenant-context.js';
 import { ContactExportService } from './services/users/contact-export-service.js';
 import { ContactImportService } from './services/users/contact-import-service.js';
+import { ThrottleService } from './services/throttling/throttle-service.js';
 import { UserService } from './services/users/user-service.js';
 import { SqlAppRepository } from './store/app-repository.js';
 import { SqlAuditLogRepository } from './store/audit-log-repository.js';
@@ -57,6 +58,7 @@ import { SqlSelfServiceFlowRepository } from './store/self-service-flow-reposito
 import { SqlSsprLockoutRepository } from './store/sspr-lockout-repository.js';
 import { SqlSsprPolicyRepository } from './store/sspr-policy-repository.js';
 import { SqlTenantRepository } from './store/tenant-repository.js';
+import { MemoryThrottleStore, PostgresThrottleStore } from './store/throttle-bucket-store.js';
 import { SqlUserRepository } from './store/user-repository.js';
 import { SqlWebSessionRepository } from './store/web-session-repository.js';
 
@@ -101,6 +103,8 @@ export interface Container {
   startDirectorySync(): () => void;
   /** Prunes the audit log now and then daily (`serve`); stopped by the returned function or `close()`. */
   startAuditRetention(): () => void;
+  /** Graph API throttling (null when `throttle` is off): buckets in PostgreSQL, else in this process. */
+  readonly throttle: ThrottleService | null;
   close(): Promise<void>;
 }
 
@@ -397,8 +401,31 @@ export async function createContainer(config: Config, overrides: ContainerOverri
     );
     // --------------------------------------------------------------------------------------------------------
 
+    // --- Graph API throttling ---------------------------------------------------------------------------------
+    const throttle =
+      config.throttle === 'off'
+        ? null
+        : new ThrottleService({
+            store: database.dialect === 'postgres' ? new PostgresThrottleStore(database.db) : new MemoryThrottleStore(),
+            limits: {
+              appResourceUnits: {
+                capacity: config.throttleAppResourceUnits,
+                windowSeconds: config.throttleAppResourceUnitsWindowSeconds,
+              },
+              appWrites: { capacity: config.throttleAppWrites, windowSeconds: config.throttleAppWritesWindowSeconds },
+              tenantWrites: {
+                capacity: config.throttleTenantWrites,
+                windowSeconds: config.throttleTenantWritesWindowSeconds,
+              },
+            },
+            tenantId: tenant.tenantId,
+            clock,
+          });
+    // --------------------------------------------------------------------------------------------------------
+
     return {
       config,
+      throttle,
       logger,
       database,
       tenant,

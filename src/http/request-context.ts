@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { RequestContext } from '../domain/audit.js';
 import type { Principal } from '../domain/permissions.js';
@@ -18,9 +19,25 @@ export function clientRequestIdOf(request: FastifyRequest): string {
   return typeof sent === 'string' && clientRequestIdPattern.test(sent) ? sent : request.id;
 }
 
+/**
+ * `$batch` sub-requests run in-process, without a socket of their own (so without TLS): the batch lends them its
+ * caller's base URL under a random one-time key, which a client cannot guess and so cannot use to fake a URL.
+ */
+export const batchOriginHeader = 'x-sspr-batch-origin';
+const batchOrigins = new Map<string, string>();
+
+export function lendBatchOrigin(baseUrl: string): { readonly key: string; release(): void } {
+  const key = randomBytes(18).toString('base64url');
+  batchOrigins.set(key, baseUrl);
+  return { key, release: () => batchOrigins.delete(key) };
+}
+
 /** The scheme, host and port the client called, or the configured public URL behind a proxy. */
 export function baseUrlOf(request: FastifyRequest, publicUrl: string | undefined): string {
   if (publicUrl) return publicUrl.replace(/\/+$/, '');
+  const lent = request.headers[batchOriginHeader];
+  const origin = typeof lent === 'string' ? batchOrigins.get(lent) : undefined;
+  if (origin) return origin;
   return `${request.protocol}://${request.host}`;
 }
 

@@ -8,12 +8,14 @@ import { outboxRoutes } from './admin-api/outbox-routes.js';
 import { policyRoutes } from './admin-api/policy-routes.js';
 import { auditRoutes } from './graph/audit-routes.js';
 import { authenticationMethodsRoutes } from './graph/authentication-methods-routes.js';
+import { batchRoutes } from './graph/batch-routes.js';
 import { graphErrorBody, graphErrors } from './graph/graph-errors.js';
 import { reportRoutes } from './graph/report-routes.js';
 import { usersRoutes } from './graph/users-routes.js';
 import { identityRoutes } from './identity/identity-routes.js';
 import { oauthErrorBody, oauthErrors } from './identity/oauth-errors.js';
 import { bearerAuthentication } from './plugins/authentication.js';
+import { graphThrottling } from './plugins/throttling.js';
 import { clientRequestIdOf } from './request-context.js';
 import { RequestLogController } from './request-logging.js';
 import { webRoutes } from './web/web-routes.js';
@@ -77,6 +79,17 @@ export async function buildServer(container: Container, options: ServerOptions =
       async (graph) => {
         // onRequest, not preHandler: an anonymous caller is refused before its body is parsed or its query checked.
         graph.addHook('onRequest', authenticate);
+        graph.addHook(
+          'onRequest',
+          graphThrottling(() => container.throttle, `/${version}`, container.clock),
+        );
+        // Sub-requests go through this same server in-process (inject), so each is authenticated and throttled alone.
+        await graph.register(batchRoutes, {
+          version,
+          dispatch: (request) => app.inject(request),
+          publicUrl: config.publicUrl,
+          clock: container.clock,
+        });
         await graph.register(usersRoutes, {
           version,
           users: () => container.users,

@@ -36,6 +36,15 @@ export interface Database {
   directory_sync_lease: DirectorySyncLeaseTable;
   contact_import_jobs: ContactImportJobTable;
   contact_import_results: ContactImportResultTable;
+  throttle_buckets: ThrottleBucketTable;
+}
+
+/** A throttling token bucket shared by server instances (PostgreSQL). */
+export interface ThrottleBucketTable {
+  key: string;
+  tokens: number;
+  updated_at_ms: number;
+  granted: number;
 }
 
 /** A device authorization flow (RFC 8628); codes only as HMAC-SHA-256. */

@@ -18,6 +18,8 @@ import path from 'node:path';
 import { ConfidentialClientApplication } from '@azure/msal-node';
 import {
   type AuthenticationProvider,
+  BatchRequestContent,
+  BatchResponseContent,
   Client,
   GraphError,
   type PageCollection,
@@ -321,5 +323,85 @@ describe('Microsoft Graph JS client and MSAL Node against the server over HTTPS'
       statusCode: 404,
       code: 'Request_ResourceNotFound',
     });
+  });
+
+  it('runs a JSON batch built with BatchRequestContent and reads it with BatchResponseContent, unchanged', async () => {
+    const graph = graphClientFor(knownAuthorityClient(readWrite), baseUrl);
+    const json = { 'Content-Type': 'application/json' };
+    // In Node a fetch Request needs an absolute URL; the client sends its path (`/v1.0/users/...`) in the batch.
+    const batch = new BatchRequestContent([
+      {
+        id: 'patch',
+        request: new Request(`${baseUrl}/v1.0/users/alan@contoso.com`, {
+          method: 'PATCH',
+          headers: json,
+          body: JSON.stringify({ otherMails: ['alan@example.org'], mobilePhone: '+44 7700900123' }),
+        }),
+      },
+      {
+        id: 'read',
+        dependsOn: ['patch'],
+        request: new Request(`${baseUrl}/v1.0/users/alan@contoso.com?$select=otherMails,mobilePhone`),
+      },
+      // The client allows only parallel, serial or same-dependency batches: this one is serial.
+      { id: 'missing', dependsOn: ['read'], request: new Request(`${baseUrl}/v1.0/users/nobody@contoso.com`) },
+    ]);
+    const reply = new BatchResponseContent(await graph.api('/$batch').post(await batch.getContent()));
+
+    const patched = reply.getResponseById('patch');
+    expect(patched).toBeInstanceOf(Response);
+    expect(patched.status).toBe(204);
+    expect(patched.headers.get('content-type')).toBeNull();
+    expect(await patched.text()).toBe('');
+
+    const read = reply.getResponseById('read');
+    expect(read.ok).toBe(true);
+    expect(read.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await read.json()).toEqual({
+      '@odata.context': `${baseUrl}/v1.0/$metadata#users(otherMails,mobilePhone)/$entity`,
+      otherMails: ['alan@example.org'],
+      mobilePhone: '+44 7700900123',
+    });
+
+    const missing = reply.getResponseById('missing');
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('Request_ResourceNotFound');
+  });
+
+  it('answers a batch item the app may not make with its own 403 Response, and a failed dependency with 424', async () => {
+    const graph = graphClientFor(knownAuthorityClient(readOnly), baseUrl);
+    const patchAda = () =>
+      new Request(`${baseUrl}/v1.0/users/ada@contoso.com`, {
+        method: 'PATCH',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ mobilePhone: '+1 4259999999' }),
+      });
+    const readAda = () => new Request(`${baseUrl}/v1.0/users/ada@contoso.com?$select=id`);
+    const statusesOf = async (batch: BatchRequestContent) => {
+      const reply = new BatchResponseContent(await graph.api('/$batch').post(await batch.getContent()));
+      const statuses: Record<string, number> = {};
+      for (const [id, response] of reply.getResponses()) statuses[id] = response.status;
+      return { reply, statuses };
+    };
+
+    // Parallel: the refused write does not stop the read.
+    const parallel = new BatchRequestContent();
+    parallel.addRequest({ id: '1', request: patchAda() });
+    parallel.addRequest({ id: '2', request: readAda() });
+    const first = await statusesOf(parallel);
+    expect(first.statuses).toEqual({ '1': 403, '2': 200 });
+    expect(((await first.reply.getResponseById('1').json()) as { error: { code: string } }).error.code).toBe(
+      'Authorization_RequestDenied',
+    );
+
+    // Same dependency: both requests that depend on the refused write fail with 424.
+    const dependent = new BatchRequestContent();
+    dependent.addRequest({ id: '1', request: patchAda() });
+    dependent.addRequest({ id: '2', request: readAda() });
+    dependent.addRequest({ id: '3', request: readAda() });
+    dependent.addDependency('2', '1');
+    dependent.addDependency('3', '1');
+    const second = await statusesOf(dependent);
+    expect(second.statuses).toEqual({ '1': 403, '2': 424, '3': 424 });
   });
 });

@@ -7,6 +7,7 @@ import * as selfService from './0005-self-service.js';
 import * as directorySync from './0006-directory-sync.js';
 import * as directorySyncRunMappings from './0007-directory-sync-run-mappings.js';
 import * as contactImports from './0008-contact-imports.js';
+import * as throttleBuckets from './0009-throttle-buckets.js';
 
 /** Numbered migrations, listed statically so they work from `src` (tsx) and `dist` alike. */
 const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '0006-directory-sync': directorySync,
   '0007-directory-sync-run-mappings': directorySyncRunMappings,
   '0008-contact-imports': contactImports,
+  '0009-throttle-buckets': throttleBuckets,
 };
 
 export const migrationProvider: MigrationProvider = {
