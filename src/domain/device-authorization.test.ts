@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { delegatedPermissions, grantedDelegatedScopes, normaliseUserCode } from './device-authorization.js';
+import {
+  delegatedAudience,
+  delegatedPermissions,
+  grantedDelegatedScopes,
+  normaliseUserCode,
+} from './device-authorization.js';
 
 describe('normaliseUserCode', () => {
   it.each([
@@ -32,8 +37,24 @@ describe('grantedDelegatedScopes', () => {
     expect(grantedDelegatedScopes('openid offline_access')).toEqual([]);
   });
 
-  it.each(['Mail.Read', 'https://outlook.office.com/User.Read', '.default', 'https://graph.windows.net/.default'])(
-    'refuses %j',
-    (scope) => expect(grantedDelegatedScopes(scope)).toBeUndefined(),
-  );
+  it.each([
+    'Mail.Read',
+    'https://outlook.office.com/User.Read',
+    '.default',
+    'https://graph.windows.net/.default https://graph.microsoft.com/.default',
+    'User.Read.All https://graph.windows.net/User.Read.All',
+  ])('refuses %j', (scope) => expect(grantedDelegatedScopes(scope)).toBeUndefined());
+
+  it('grants Azure AD Graph scopes for the legacy API, with that resource as the audience', () => {
+    expect(grantedDelegatedScopes('https://graph.windows.net/.default offline_access')).toEqual([
+      ...delegatedPermissions,
+    ]);
+    expect(grantedDelegatedScopes('00000002-0000-0000-c000-000000000000/user.read.all')).toEqual(['User.Read.All']);
+    expect(delegatedAudience('https://graph.windows.net/.default')).toBe('https://graph.windows.net');
+    expect(delegatedAudience('User.Read.All openid')).toBe('https://graph.microsoft.com');
+    expect(delegatedAudience('openid')).toBe('https://graph.microsoft.com');
+    expect(
+      delegatedAudience('https://graph.windows.net/.default https://graph.microsoft.com/.default'),
+    ).toBeUndefined();
+  });
 });

@@ -64,17 +64,40 @@ export const delegatedPermissions = [
 export const openIdScopes: ReadonlySet<string> = new Set(['openid', 'profile', 'email', 'offline_access']);
 
 const graphResourcePrefixes = ['https://graph.microsoft.com/', '00000003-0000-0000-c000-000000000000/'];
+/** Azure AD Graph (retired, served by the legacy API): `https://graph.windows.net/.default` and its app id. */
+const azureAdGraphResourcePrefixes = ['https://graph.windows.net/', '00000002-0000-0000-c000-000000000000/'];
+
+/** The `aud` of a delegated token: the one resource its scopes name (bare names mean Microsoft Graph). */
+export type DelegatedAudience = 'https://graph.microsoft.com' | 'https://graph.windows.net';
 
 /**
- * The Graph scopes a request grants, in the canonical spelling: `User.Read.All`,
- * `https://graph.microsoft.com/User.Read.All` and the `.default` of Graph (all delegated permissions).
- * Returns `undefined` when a scope is unknown or names another resource.
+ * The scopes a request grants, in the canonical spelling: `User.Read.All`,
+ * `https://graph.microsoft.com/User.Read.All` and the `.default` of Graph (all delegated permissions); the same
+ * for Azure AD Graph (`https://graph.windows.net/.default`), whose token is for the legacy API.
+ * Returns `undefined` when a scope is unknown, names another resource, or scopes name two resources
+ * (Entra issues a token for one resource at a time).
  */
 export function grantedDelegatedScopes(requested: string): string[] | undefined {
+  return delegatedGrant(requested)?.scopes;
+}
+
+/** The resource the requested scopes are for; `undefined` as for `grantedDelegatedScopes`. */
+export function delegatedAudience(requested: string): DelegatedAudience | undefined {
+  return delegatedGrant(requested)?.audience;
+}
+
+function delegatedGrant(requested: string): { scopes: string[]; audience: DelegatedAudience } | undefined {
   const granted = new Set<string>();
+  let audience: DelegatedAudience | undefined;
   for (const raw of requested.split(/\s+/).filter(Boolean)) {
     if (openIdScopes.has(raw.toLowerCase())) continue;
-    const prefix = graphResourcePrefixes.find((p) => raw.toLowerCase().startsWith(p));
+    const lowered = raw.toLowerCase();
+    const graphPrefix = graphResourcePrefixes.find((p) => lowered.startsWith(p));
+    const legacyPrefix = azureAdGraphResourcePrefixes.find((p) => lowered.startsWith(p));
+    const resource: DelegatedAudience = legacyPrefix ? 'https://graph.windows.net' : 'https://graph.microsoft.com';
+    if (audience !== undefined && audience !== resource) return undefined;
+    audience = resource;
+    const prefix = graphPrefix ?? legacyPrefix;
     const name = prefix ? raw.slice(prefix.length) : raw;
     if (name === '.default' && prefix) {
       for (const permission of delegatedPermissions) granted.add(permission);
@@ -84,5 +107,5 @@ export function grantedDelegatedScopes(requested: string): string[] | undefined 
     if (!known) return undefined;
     granted.add(known);
   }
-  return [...granted];
+  return { scopes: [...granted], audience: audience ?? 'https://graph.microsoft.com' };
 }

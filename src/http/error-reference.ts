@@ -1,6 +1,7 @@
 import { type ErrorCode, errorCatalog, errorCodes } from '../domain/errors.js';
 import { graphErrors } from './graph/graph-errors.js';
 import { oauthErrors } from './identity/oauth-errors.js';
+import { legacyGraphErrors } from './legacy-graph/legacy-graph-errors.js';
 
 /** `docs/errors.md`, generated from the registry and the surface mappings so it cannot drift. */
 export function renderErrorReference(): string {
@@ -27,6 +28,17 @@ export function renderErrorReference(): string {
     '| domain code | Graph | OAuth | default message |',
     '| --- | --- | --- | --- |',
     ...rows,
+    '',
+    '## Legacy Azure AD Graph API',
+    '',
+    '`/{tenant}/users?api-version=1.6` answers `{"odata.error":{"code","message":{"lang":"en","value"}}}` with the',
+    'message above (property names in legacy spelling) and these statuses and codes:',
+    '',
+    '| domain code | Azure AD Graph |',
+    '| --- | --- |',
+    ...errorCodes.map(
+      (code) => `| \`${code}\` | ${legacyGraphErrors[code].status} \`${legacyGraphErrors[code].code}\` |`,
+    ),
     '',
   ].join('\n');
 }

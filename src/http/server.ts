@@ -14,6 +14,7 @@ import { reportRoutes } from './graph/report-routes.js';
 import { usersRoutes } from './graph/users-routes.js';
 import { identityRoutes } from './identity/identity-routes.js';
 import { oauthErrorBody, oauthErrors } from './identity/oauth-errors.js';
+import { legacyUsersRoutes } from './legacy-graph/legacy-users-routes.js';
 import { bearerAuthentication } from './plugins/authentication.js';
 import { graphThrottling } from './plugins/throttling.js';
 import { clientRequestIdOf } from './request-context.js';
@@ -131,6 +132,14 @@ export async function buildServer(container: Container, options: ServerOptions =
     },
     { prefix: '/api/admin/v1' },
   );
+  // Legacy Azure AD Graph (`/{tenant}/users?api-version=1.6`): its own token check and error shape.
+  await app.register(legacyUsersRoutes, {
+    users: () => container.users,
+    tokens: () => container.tokens,
+    tenant: container.tenant,
+    pageTokenKey: container.tenant.serverKeys.pageToken,
+    publicUrl: config.publicUrl,
+  });
   await app.register(identityRoutes, {
     tokens: () => container.tokens,
     deviceCodes: () => container.deviceCodes,

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import {
   type DeviceCodeRecord,
+  delegatedAudience,
   grantedDelegatedScopes,
   normaliseUserCode,
   type RefreshTokenRecord,
@@ -260,6 +261,7 @@ export class DeviceCodeService {
       scopes,
       roles,
       issuerBase: request.issuerBase,
+      audience: delegatedAudience(requestedScopes) ?? 'https://graph.microsoft.com',
     });
     const now = this.deps.clock();
     const refreshToken = randomBytes(32).toString('base64url');

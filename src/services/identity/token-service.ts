@@ -12,6 +12,20 @@ export const graphResource = {
 } as const;
 const graphAudiences = [graphResource.uri, `${graphResource.uri}/`, graphResource.appId];
 
+/** The retired Azure AD Graph resource: tokens for it are accepted by the legacy API only (SPEC section 9). */
+export const azureAdGraphResource = {
+  uri: 'https://graph.windows.net',
+  appId: '00000002-0000-0000-c000-000000000000',
+} as const;
+const azureAdGraphAudiences = [azureAdGraphResource.uri, `${azureAdGraphResource.uri}/`, azureAdGraphResource.appId];
+
+/** Which API a bearer token is presented to: Graph takes Graph tokens only; the legacy API takes both. */
+export type TokenAudience = 'graph' | 'azureAdGraph';
+const acceptedAudiences: Readonly<Record<TokenAudience, readonly string[]>> = {
+  graph: graphAudiences,
+  azureAdGraph: [...azureAdGraphAudiences, ...graphAudiences],
+};
+
 export interface TokenServiceDependencies {
   readonly tenant: () => TenantContext;
   readonly apps: Pick<AppRepository, 'findByAppId'>;
@@ -44,12 +58,15 @@ export interface DelegatedTokenRequest {
   /** Directory role template ids (`wids`). */
   readonly roles: readonly string[];
   readonly issuerBase: string;
+  /** The resource the token is for (`aud`); Microsoft Graph unless the scopes named Azure AD Graph. */
+  readonly audience?: string;
 }
 
 interface VerifiedAccess {
   readonly token: string;
   readonly principal: Principal;
   readonly issuer: string;
+  readonly audience: string;
   readonly expiresAt: number;
 }
 
@@ -90,7 +107,7 @@ export class TokenService {
     if (!this.isThisTenant(request.tenant)) throw new DomainError('unknown_tenant', { tenant: request.tenant });
     if (!request.clientId) throw new DomainError('missing_parameter', { parameter: 'client_id' });
     if (!request.scope) throw new DomainError('missing_parameter', { parameter: 'scope' });
-    assertGraphDefaultScope(request.scope);
+    const audience = audienceOfDefaultScope(request.scope);
     const app = await this.deps.apps.findByAppId(request.clientId.toLowerCase());
     if (!app) throw new DomainError('unknown_client', { clientId: request.clientId, tenant: request.tenant });
     if (!request.clientSecret)
@@ -114,7 +131,7 @@ export class TokenService {
     const lifetime = this.deps.accessTokenLifetimeSeconds;
     const accessToken = signJwt(
       {
-        aud: graphResource.uri,
+        aud: audience,
         iss: this.issuerFor(request.issuerBase),
         iat: issuedAt,
         nbf: issuedAt,
@@ -159,7 +176,7 @@ export class TokenService {
     const accessToken = signJwt(
       {
         ...common,
-        aud: graphResource.uri,
+        aud: request.audience ?? graphResource.uri,
         appid: request.clientId,
         azp: request.clientId,
         appidacr: '0',
@@ -179,13 +196,23 @@ export class TokenService {
     return { accessToken, idToken, expiresIn: lifetime };
   }
 
-  /** Verifies a bearer token for the Graph API and returns who is calling. */
-  verifyAccessToken(token: string, issuerBase: string): Principal {
+  /**
+   * Verifies a bearer token and returns who is calling. `api` is the API it is presented to: the Graph API
+   * refuses an Azure AD Graph token (wrong audience); the legacy API accepts both.
+   */
+  verifyAccessToken(token: string, issuerBase: string, api: TokenAudience = 'graph'): Principal {
     const now = this.deps.clock();
     const issuer = this.issuerFor(issuerBase);
+    const audiences = acceptedAudiences[api];
     const key = verifiedCacheKey(token);
     const cached = this.verified.get(key);
-    if (cached && cached.token === token && cached.expiresAt > now.getTime() && cached.issuer === issuer) {
+    if (
+      cached &&
+      cached.token === token &&
+      cached.expiresAt > now.getTime() &&
+      cached.issuer === issuer &&
+      audiences.includes(cached.audience)
+    ) {
       return cached.principal;
     }
     if (cached) this.verified.delete(key);
@@ -197,7 +224,7 @@ export class TokenService {
         keys: tenant.publicKeys,
         now,
         issuer,
-        audiences: graphAudiences,
+        audiences,
         clockSkewSeconds: 0,
       }).claims;
     } catch (error) {
@@ -210,7 +237,13 @@ export class TokenService {
     if (claims.tid !== tenant.tenantId) throw new DomainError('invalid_token', { detail: 'Invalid tenant.' });
     const principal = principalOf(claims);
     if (this.verified.size >= verifiedCacheLimit) this.verified.clear();
-    this.verified.set(key, { token, principal, issuer, expiresAt: Number(claims.exp) * 1000 });
+    this.verified.set(key, {
+      token,
+      principal,
+      issuer,
+      audience: String(claims.aud),
+      expiresAt: Number(claims.exp) * 1000,
+    });
     return principal;
   }
 }
@@ -234,14 +267,15 @@ function principalOf(claims: Record<string, unknown>): Principal {
   return { kind: 'application', appId: String(claims.appid ?? ''), permissions: new Set(strings(claims.roles)) };
 }
 
-function assertGraphDefaultScope(scope: string): void {
+/** Client credentials take one `{resource}/.default`: Graph's, or Azure AD Graph's (the `aud` Entra gives it). */
+function audienceOfDefaultScope(scope: string): string {
   const scopes = scope.split(' ').filter(Boolean);
-  const accepted =
-    scopes.length === 1 &&
-    [graphResource.uri, graphResource.appId].some(
-      (resource) => scopes[0]?.toLowerCase() === `${resource}/.default`.toLowerCase(),
-    );
-  if (!accepted) throw new DomainError('invalid_scope', { scope });
+  const only = scopes.length === 1 ? scopes[0]?.toLowerCase() : undefined;
+  const names = (resource: { uri: string; appId: string }) =>
+    [resource.uri, resource.appId].map((name) => `${name}/.default`.toLowerCase());
+  if (only && names(graphResource).includes(only)) return graphResource.uri;
+  if (only && names(azureAdGraphResource).includes(only)) return azureAdGraphResource.uri;
+  throw new DomainError('invalid_scope', { scope });
 }
 
 function tokenFailureDetail(error: JwtError): string {
