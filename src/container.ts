@@ -13,6 +13,7 @@ import { SignedWebhook } from './connectors/telephony/signed-webhook.js';
 import { TwilioClient } from './connectors/telephony/twilio-client.js';
 import { DomainError } from './domain/errors.js';
 import { requestLogSerializers } from './http/request-logging.js';
+import { AdminSessionService } from './services/admin/admin-session-service.js';
 import { AppService } from './services/apps/app-service.js';
 import { AuditService } from './services/audit/audit-service.js';
 import { AuthenticationMethodService } from './services/authentication/authentication-method-service.js';
@@ -81,6 +82,8 @@ export interface Container {
   readonly passwordResets: PasswordResetService;
   /** My Security Info (`/mysecurityinfo`): sign-in, registration interrupt, the user's own methods. */
   readonly securityInfo: SecurityInfoService;
+  /** Admin portal (`/admin`) sign-in and sessions, for accounts that hold a directory role. */
+  readonly adminSessions: AdminSessionService;
   /**
    * Directory sync (SPEC section 8): full and delta runs over the configured LDAP directory (or a `source` passed
    * in), settings, run history.
@@ -343,6 +346,17 @@ export async function createContainer(config: Config, overrides: ContainerOverri
           newId,
         }),
     );
+    const adminSessions = lazy(
+      () =>
+        new AdminSessionService({
+          credentials: securityInfo(),
+          sessions: new SqlWebSessionRepository(database.db),
+          users: userRepository(),
+          roles: roleRepository(),
+          secrets: flowSecrets,
+          clock,
+        }),
+    );
     // --------------------------------------------------------------------------------------------------------
 
     // --- Directory sync ---------------------------------------------------------------------------------------
@@ -416,6 +430,9 @@ export async function createContainer(config: Config, overrides: ContainerOverri
       },
       get securityInfo() {
         return securityInfo();
+      },
+      get adminSessions() {
+        return adminSessions();
       },
       get directorySync() {
         return directorySync();
