@@ -14,6 +14,7 @@ import { TwilioClient } from './connectors/telephony/twilio-client.js';
 import { DomainError } from './domain/errors.js';
 import { requestLogSerializers } from './http/request-logging.js';
 import { AdminSessionService } from './services/admin/admin-session-service.js';
+import { UserActionsService } from './services/admin/user-actions-service.js';
 import { AppService } from './services/apps/app-service.js';
 import { AuditService } from './services/audit/audit-service.js';
 import { AuthenticationMethodService } from './services/authentication/authentication-method-service.js';
@@ -84,6 +85,8 @@ export interface Container {
   readonly securityInfo: SecurityInfoService;
   /** Admin portal (`/admin`) sign-in and sessions, for accounts that hold a directory role. */
   readonly adminSessions: AdminSessionService;
+  /** Admin actions on a user beside their methods: require re-register, revoke sessions, SSPR block and unblock. */
+  readonly userActions: UserActionsService;
   /**
    * Directory sync (SPEC section 8): full and delta runs over the configured LDAP directory (or a `source` passed
    * in), settings, run history.
@@ -357,6 +360,18 @@ export async function createContainer(config: Config, overrides: ContainerOverri
           clock,
         }),
     );
+    const userActions = lazy(
+      () =>
+        new UserActionsService({
+          users: userRepository(),
+          roles: roleRepository(),
+          registrations: new SqlWebSessionRepository(database.db),
+          sessions: new SqlWebSessionRepository(database.db),
+          lockouts: new SqlSsprLockoutRepository(database.db),
+          secrets: flowSecrets,
+          clock,
+        }),
+    );
     // --------------------------------------------------------------------------------------------------------
 
     // --- Directory sync ---------------------------------------------------------------------------------------
@@ -433,6 +448,9 @@ export async function createContainer(config: Config, overrides: ContainerOverri
       },
       get adminSessions() {
         return adminSessions();
+      },
+      get userActions() {
+        return userActions();
       },
       get directorySync() {
         return directorySync();

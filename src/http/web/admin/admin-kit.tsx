@@ -5,13 +5,34 @@ import {
   AdminCsrfRejected,
   type AdminSession,
   AdminSessionNotFound,
+  type AdminSessionService,
 } from '../../../services/admin/admin-session-service.js';
+import type { UserActionsService } from '../../../services/admin/user-actions-service.js';
+import type { AuthenticationMethodService } from '../../../services/authentication/authentication-method-service.js';
+import type { OutboxService } from '../../../services/delivery/outbox-service.js';
+import type { RegistrationReportService } from '../../../services/reports/registration-report-service.js';
+import type { DirectorySyncService } from '../../../services/sync/directory-sync-service.js';
+import type { UserService } from '../../../services/users/user-service.js';
 import { Form } from '../form.js';
 import { type PageLanguage, pickLanguage } from '../language.js';
 import { type Branding, cookie, cookieValue, Page, sendPage } from '../page.js';
 import { type AdminMessages, adminMessages } from './admin-messages.js';
 
 export const adminBasePath = '/admin';
+
+/**
+ * The use cases the portal calls, by the names the container gives them (the container satisfies this).
+ * A page that needs another service adds it here.
+ */
+export interface AdminServices {
+  readonly adminSessions: AdminSessionService;
+  readonly users: UserService;
+  readonly authenticationMethods: AuthenticationMethodService;
+  readonly userActions: UserActionsService;
+  readonly reports: RegistrationReportService;
+  readonly directorySync: DirectorySyncService;
+  readonly outbox: OutboxService;
+}
 
 /** The portal's navigation, in order; `key` is what a page passes as `current`. */
 export const adminNavigation = [

@@ -1,16 +1,12 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { VNode } from 'preact';
-import { type AdminSessionService, adminSessionLifetimeMs } from '../../../services/admin/admin-session-service.js';
-import type { AuthenticationMethodService } from '../../../services/authentication/authentication-method-service.js';
-import type { OutboxService } from '../../../services/delivery/outbox-service.js';
-import type { RegistrationReportService } from '../../../services/reports/registration-report-service.js';
-import type { DirectorySyncService } from '../../../services/sync/directory-sync-service.js';
-import type { UserService } from '../../../services/users/user-service.js';
+import { adminSessionLifetimeMs } from '../../../services/admin/admin-session-service.js';
 import { Form } from '../form.js';
 import { type Branding, cookie, cookieValue, Page, sendPage } from '../page.js';
 import {
   type AdminGuardOptions,
+  type AdminServices,
   adminBasePath,
   adminCookies,
   languageOf,
@@ -20,19 +16,10 @@ import {
 } from './admin-kit.js';
 import { type AdminProblem, adminMessages, adminProblem } from './admin-messages.js';
 import { DashboardPage } from './dashboard-page.js';
+import { methodsRoutes } from './methods-routes.js';
+import { usersRoutes } from './users-routes.js';
 
-/**
- * The use cases the portal calls, by the names the container gives them (the container satisfies this).
- * A page that needs another service adds it here.
- */
-export interface AdminServices {
-  readonly adminSessions: AdminSessionService;
-  readonly users: UserService;
-  readonly authenticationMethods: AuthenticationMethodService;
-  readonly reports: RegistrationReportService;
-  readonly directorySync: DirectorySyncService;
-  readonly outbox: OutboxService;
-}
+export type { AdminServices };
 
 export interface AdminRouteOptions {
   readonly services: () => AdminServices;
@@ -147,6 +134,13 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRouteOptio
       return seeOther(reply, `${adminBasePath}/signin?out=1`);
     }),
   );
+
+  await app.register(methodsRoutes, { guard, services: options.services });
+  await app.register(usersRoutes, {
+    guard,
+    services: options.services,
+    verifiedDomains: options.verifiedDomains,
+  });
 
   app.get(
     adminBasePath,
