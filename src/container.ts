@@ -14,6 +14,8 @@ import { SignedWebhook } from './connectors/telephony/signed-webhook.js';
 import { TwilioClient } from './connectors/telephony/twilio-client.js';
 import { DomainError } from './domain/errors.js';
 import { requestLogSerializers } from './http/request-logging.js';
+import { AdminSessionService } from './services/admin/admin-session-service.js';
+import { UserActionsService } from './services/admin/user-actions-service.js';
 import { AppService } from './services/apps/app-service.js';
 import { AuditService } from './services/audit/audit-service.js';
 import { AuthenticationMethodService } from './services/authentication/authentication-method-service.js';
@@ -87,6 +89,10 @@ export interface Container {
   readonly passwordResets: PasswordResetService;
   /** My Security Info (`/mysecurityinfo`): sign-in, registration interrupt, the user's own methods. */
   readonly securityInfo: SecurityInfoService;
+  /** Admin portal (`/admin`) sign-in and sessions, for accounts that hold a directory role. */
+  readonly adminSessions: AdminSessionService;
+  /** Admin actions on a user beside their methods: require re-register, revoke sessions, SSPR block and unblock. */
+  readonly userActions: UserActionsService;
   /**
    * Directory sync (SPEC section 8): full and delta runs over the configured LDAP directory (or a `source` passed
    * in), settings, run history.
@@ -373,6 +379,29 @@ export async function createContainer(config: Config, overrides: ContainerOverri
           newId,
         }),
     );
+    const adminSessions = lazy(
+      () =>
+        new AdminSessionService({
+          credentials: securityInfo(),
+          sessions: new SqlWebSessionRepository(database.db),
+          users: userRepository(),
+          roles: roleRepository(),
+          secrets: flowSecrets,
+          clock,
+        }),
+    );
+    const userActions = lazy(
+      () =>
+        new UserActionsService({
+          users: userRepository(),
+          roles: roleRepository(),
+          registrations: new SqlWebSessionRepository(database.db),
+          sessions: new SqlWebSessionRepository(database.db),
+          lockouts: new SqlSsprLockoutRepository(database.db),
+          secrets: flowSecrets,
+          clock,
+        }),
+    );
     // --------------------------------------------------------------------------------------------------------
 
     // --- Directory sync ---------------------------------------------------------------------------------------
@@ -477,6 +506,12 @@ export async function createContainer(config: Config, overrides: ContainerOverri
       },
       get securityInfo() {
         return securityInfo();
+      },
+      get adminSessions() {
+        return adminSessions();
+      },
+      get userActions() {
+        return userActions();
       },
       get directorySync() {
         return directorySync();

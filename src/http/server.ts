@@ -156,6 +156,11 @@ export async function buildServer(container: Container, options: ServerOptions =
     }),
     brandColor: config.brandColor,
     secureCookies: Boolean(options.https) || (config.publicUrl?.startsWith('https:') ?? false),
+    admin: {
+      services: () => container,
+      captchaOff: config.captcha === 'off',
+      verifiedDomains: () => container.tenant.verifiedDomains,
+    },
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
   return app;

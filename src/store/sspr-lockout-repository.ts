@@ -74,6 +74,29 @@ export class SqlSsprLockoutRepository {
     return row ? new Date(row.blocked_until) : null;
   }
 
+  /** Until when the user is blocked from SSPR (a block under their user ID key or recorded for them), or null. */
+  async userBlockedUntil(userId: string, subjectKey: string, now: Date): Promise<Date | null> {
+    const row = await this.db
+      .selectFrom('sspr_blocks')
+      .select((eb) => eb.fn.max('blocked_until').as('until'))
+      .where((eb) => eb.or([eb('user_id', '=', userId), eb('subject_key', '=', subjectKey)]))
+      .where('blocked_until', '>', now.toISOString())
+      .executeTakeFirst();
+    return row?.until ? new Date(row.until) : null;
+  }
+
+  /** An administrator unblocks the user: blocks and failure counters end, with the audit event. */
+  async unblockUser(userId: string, subjectKey: string, audit: AuditEventDraft, at: Date): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .deleteFrom('sspr_blocks')
+        .where((eb) => eb.or([eb('user_id', '=', userId), eb('subject_key', '=', subjectKey)]))
+        .execute();
+      await trx.deleteFrom('sspr_attempts').where('subject_key', '=', subjectKey).execute();
+      await insertAuditEvent(trx, audit, at);
+    });
+  }
+
   /** After a successful reset: counters start again (SPEC section 7). */
   async clear(subjectKey: string): Promise<void> {
     await this.db.transaction().execute(async (trx) => {

@@ -55,11 +55,15 @@ export class SqlWebSessionRepository {
     await this.db.updateTable('web_sessions').set({ last_seen_at: lastSeenAt }).where('id_hash', '=', idHash).execute();
   }
 
-  /** Every web session and refresh token of the user ends (after a password reset). */
-  async revokeAllForUser(userId: string): Promise<void> {
+  /**
+   * Every web session and refresh token of the user ends (after a password reset, or an admin's "Revoke
+   * sessions", whose audit event is written in the same transaction).
+   */
+  async revokeAllForUser(userId: string, audit: AuditEventDraft | null = null, at: Date = new Date()): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('web_sessions').where('user_id', '=', userId).execute();
       await trx.deleteFrom('refresh_tokens').where('user_id', '=', userId).execute();
+      if (audit) await insertAuditEvent(trx, audit, at);
     });
   }
 

@@ -16,10 +16,14 @@ export interface PageProps {
   readonly branding: Branding;
   readonly children: ComponentChildren;
   readonly footerLinks?: ComponentChildren;
+  /** Shown under the banner (the admin portal's navigation and signed-in user). */
+  readonly nav?: ComponentChildren;
+  /** A wider main column (the admin portal's tables). */
+  readonly wide?: boolean;
 }
 
 /** The layout shared by the reset, security-info and admin pages: landmarks, skip link, one `h1` per page. */
-export function Page({ language, title, branding, children, footerLinks }: PageProps): VNode {
+export function Page({ language, title, branding, children, footerLinks, nav, wide }: PageProps): VNode {
   const helpdeskHref = branding.helpdesk
     ? branding.helpdesk.includes('@') && !branding.helpdesk.includes('://')
       ? `mailto:${branding.helpdesk}`
@@ -42,8 +46,11 @@ export function Page({ language, title, branding, children, footerLinks }: PageP
           {branding.logoUrl ? <img src={branding.logoUrl} alt="" /> : null}
           <span class="tenant">{branding.tenantName}</span>
         </header>
-        <main id="main">{children}</main>
-        <footer>
+        {nav}
+        <main id="main" class={wide ? 'wide' : undefined}>
+          {children}
+        </main>
+        <footer class={wide ? 'wide' : undefined}>
           {footerLinks}
           {helpdeskHref ? (
             <p>

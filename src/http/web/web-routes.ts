@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { PasswordResetService } from '../../services/self-service/password-reset-service.js';
 import type { SecurityInfoService } from '../../services/self-service/security-info-service.js';
+import { type AdminRouteOptions, adminRoutes } from './admin/admin-routes.js';
 import { siteCss } from './assets/site-css.js';
 import { pickLanguage } from './language.js';
 import { type Branding, ErrorPage, sendPage } from './page.js';
@@ -15,6 +16,8 @@ export interface WebRouteOptions {
   readonly branding: () => Branding;
   readonly brandColor: string;
   readonly secureCookies: boolean;
+  /** The admin portal (`/admin`); absent, it is not served. */
+  readonly admin?: Omit<AdminRouteOptions, 'branding' | 'secureCookies'>;
 }
 
 /** The end-user pages: their form parser, their style sheet and each experience's routes. */
@@ -57,4 +60,11 @@ export async function webRoutes(app: FastifyInstance, options: WebRouteOptions):
     branding: options.branding,
     secureCookies: options.secureCookies,
   });
+  if (options.admin) {
+    await app.register(adminRoutes, {
+      ...options.admin,
+      branding: options.branding,
+      secureCookies: options.secureCookies,
+    });
+  }
 }

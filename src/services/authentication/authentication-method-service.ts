@@ -80,6 +80,19 @@ export type AnyMethod =
   | ({ readonly '@odata.type': '#microsoft.graph.emailAuthenticationMethod' } & EmailMethod)
   | ({ readonly '@odata.type': '#microsoft.graph.passwordAuthenticationMethod' } & PasswordMethod);
 
+export interface MethodsOverview {
+  readonly user: DirectoryUser;
+  readonly access: MethodReadAccess;
+  /** The caller may add, change and delete this user's methods (else the page shows them read-only). */
+  readonly writable: boolean;
+  /** The user holds a directory role: the administrator policy applies, and only privileged roles may write. */
+  readonly isAdministrator: boolean;
+  readonly phones: readonly PhoneMethod[];
+  readonly email: string | null;
+  readonly securityQuestionCount: number;
+  readonly readiness: SsprReadiness;
+}
+
 export interface PasswordResetResult {
   readonly operationId: string;
   /** Only when the server generated the password: shown once to the admin. */
@@ -296,6 +309,46 @@ export class AuthenticationMethodService {
       this.deps.policy.current(),
     ]);
     return evaluateSsprReadiness({ user, methods, tenantPolicy: policy, isAdministrator: roles.length > 0 });
+  }
+
+  /**
+   * The admin portal's Authentication methods page in one read: the methods (phones masked for an Authentication
+   * Administrator, as `listMethods`), what is usable for SSPR now and why not (values masked the same way), and
+   * how many security questions are registered (never which ones).
+   */
+  async methodsOverview(context: RequestContext, userRef: string): Promise<MethodsOverview> {
+    const { user, access } = await this.readable(context, userRef);
+    const [methods, roles, policy] = await Promise.all([
+      this.deps.methods.load(user.id),
+      this.deps.roles.rolesOf(user.id),
+      this.deps.policy.current(),
+    ]);
+    const readiness = evaluateSsprReadiness({ user, methods, tenantPolicy: policy, isAdministrator: roles.length > 0 });
+    const maskValue = (method: string, value: string | null) =>
+      value !== null && access === 'masked' && method !== 'email' ? maskPhoneNumber(value) : value;
+    let writable = true;
+    try {
+      authorizeMethodWrite(context.principal, { id: user.id, isAdministrator: roles.length > 0 }, 'update');
+    } catch {
+      writable = false;
+    }
+    return {
+      user,
+      access,
+      writable,
+      isAdministrator: roles.length > 0,
+      phones: phonesOf(methods, access),
+      email: methods.email,
+      securityQuestionCount: methods.securityQuestionCount,
+      readiness: {
+        ...readiness,
+        methods: readiness.methods.map((entry) => ({
+          ...entry,
+          value: maskValue(entry.method, entry.value),
+          suggestion: access === 'masked' ? null : entry.suggestion,
+        })),
+      },
+    };
   }
 
   private audit(

@@ -244,6 +244,33 @@ export class SecurityInfoService {
    * correct password reveals that the user must reset it first; synced users fail until directory sync checks them.
    */
   async signIn(input: { userName: string; password: string; ipAddress: string | null }): Promise<SignInResult> {
+    const checked = await this.checkCredentials(input);
+    if (!checked.ok) return checked;
+    const now = this.deps.clock();
+    const token = FlowSecrets.token();
+    await this.deps.sessions.insert({
+      idHash: FlowSecrets.sha256(token),
+      userId: checked.user.id,
+      csrfHash: FlowSecrets.sha256(this.csrfToken(token)),
+      createdAt: now.toISOString(),
+      lastSeenAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + sessionLifetimeMs).toISOString(),
+    });
+    return { ok: true, token };
+  }
+
+  /**
+   * The password check behind every web sign-in (My Security Info and the admin portal), with its throttles:
+   * the same argon2 work and the same `sign_in_failed` for an unknown user, a wrong password, a disabled
+   * account, a synced user the on-premises directory refuses and, with `requireDirectoryRole`, a user who
+   * holds no directory role (counted as a failure too, so the portal tells nothing more than a wrong password).
+   */
+  async checkCredentials(
+    input: { userName: string; password: string; ipAddress: string | null },
+    options: { readonly requireDirectoryRole?: boolean } = {},
+  ): Promise<
+    { readonly ok: true; readonly user: DirectoryUser } | { readonly ok: false; readonly problem: SignInProblem }
+  > {
     const upn = input.userName.trim();
     const now = this.deps.clock();
     // Keyed by the typed user ID, known or not, so the throttle tells nothing about which accounts exist.
@@ -261,7 +288,7 @@ export class SecurityInfoService {
     this.dummyHash ??= this.deps.passwords.hash(randomBytes(16).toString('hex'));
     const verified = await this.deps.passwords.verify(storedHash ?? (await this.dummyHash), input.password);
     if (upn.length === 0) return { ok: false, problem: 'user_name_required' };
-    const failed = async (): Promise<SignInResult> => {
+    const failed = async (): Promise<{ readonly ok: false; readonly problem: SignInProblem }> => {
       const count = await this.deps.limits.recordAttempt(
         subjectKey,
         'webSignInFailure',
@@ -310,17 +337,9 @@ export class SecurityInfoService {
     } else if (!user?.accountEnabled || storedHash === null || !verified) {
       return failed();
     }
+    if (options.requireDirectoryRole && (await this.deps.roles.rolesOf(user.id)).length === 0) return failed();
     if (await this.deps.sessions.forcesPasswordChange(user.id)) return { ok: false, problem: 'must_reset' };
-    const token = FlowSecrets.token();
-    await this.deps.sessions.insert({
-      idHash: FlowSecrets.sha256(token),
-      userId: user.id,
-      csrfHash: FlowSecrets.sha256(this.csrfToken(token)),
-      createdAt: now.toISOString(),
-      lastSeenAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + sessionLifetimeMs).toISOString(),
-    });
-    return { ok: true, token };
+    return { ok: true, user };
   }
 
   /**

@@ -40,6 +40,32 @@ table.methods{width:100%;border-collapse:collapse;margin:.5rem 0 1rem}
 table.methods th,table.methods td{text-align:left;padding:.5rem;border-bottom:1px solid #e1dfdd;vertical-align:top}
 footer{max-width:34rem;margin:0 auto 2rem;padding:0 1rem;color:var(--muted);font-size:.9rem}
 footer a{color:var(--muted)}
+main.wide,footer.wide{max-width:72rem}
+nav.admin{background:#fff;border-bottom:1px solid #e1dfdd;padding:.25rem 1rem;display:flex;flex-wrap:wrap;align-items:center;gap:.25rem 1rem}
+nav.admin ul{list-style:none;display:flex;flex-wrap:wrap;gap:.25rem 1rem;margin:0;padding:0}
+nav.admin a{color:var(--text);text-decoration:none;padding:.25rem 0;display:inline-block}
+nav.admin a[aria-current=page]{font-weight:600;border-bottom:3px solid var(--brand)}
+nav.admin .who{margin-left:auto;display:flex;gap:.75rem;align-items:center;color:var(--muted)}
+table.data{width:100%;border-collapse:collapse;margin:.5rem 0 1rem}
+table.data th,table.data td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #e1dfdd;vertical-align:top}
+table.data caption{text-align:left;font-weight:600;padding:.25rem 0}
+dl.fields{display:grid;grid-template-columns:minmax(10rem,auto) 1fr;gap:.25rem 1rem}
+dl.fields dt{font-weight:600}
+dl.fields dd{margin:0}
+.usable{color:#0b6a0b;font-weight:600}
+.unusable{color:var(--error);font-weight:600}
+.warning{border-left:4px solid #8a5a00;padding:.25rem .75rem;margin:0 0 1rem;background:#fff8e5}
+.filters{display:flex;flex-wrap:wrap;gap:.5rem 1.25rem;align-items:flex-end}
+.filters label{margin:.25rem 0}
+.filters select,select{font-size:1rem;padding:.4rem;border:1px solid var(--border);border-radius:2px;max-width:100%}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(12rem,1fr));gap:1rem;margin:1rem 0}
+.card{border:1px solid #e1dfdd;border-radius:4px;padding:.75rem}
+.card .number{font-size:1.75rem;font-weight:600;display:block}
+svg.chart{max-width:100%;height:auto;border:1px solid #e1dfdd}
+.secret{font-family:monospace;font-size:1.1rem;background:#f2f2f2;padding:.25rem .5rem}
+form.inline{display:inline}
+textarea{width:100%;font-size:1rem;padding:.5rem;border:1px solid var(--border);border-radius:2px;font-family:inherit}
+input[readonly]{background:#f2f2f2}
 @media (max-width:36rem){main{margin:0;border-radius:0;box-shadow:none;padding:1rem}}
 `;
 }

@@ -1,0 +1,268 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ComponentChildren, VNode } from 'preact';
+import { DomainError } from '../../../domain/errors.js';
+import {
+  AdminCsrfRejected,
+  type AdminSession,
+  AdminSessionNotFound,
+  type AdminSessionService,
+} from '../../../services/admin/admin-session-service.js';
+import type { UserActionsService } from '../../../services/admin/user-actions-service.js';
+import type { AuthenticationMethodService } from '../../../services/authentication/authentication-method-service.js';
+import type { OutboxService } from '../../../services/delivery/outbox-service.js';
+import type { RegistrationReportService } from '../../../services/reports/registration-report-service.js';
+import type { DirectorySyncService } from '../../../services/sync/directory-sync-service.js';
+import type { UserService } from '../../../services/users/user-service.js';
+import { Form } from '../form.js';
+import { type PageLanguage, pickLanguage } from '../language.js';
+import { type Branding, cookie, cookieValue, Page, sendPage } from '../page.js';
+import { type AdminMessages, adminMessages } from './admin-messages.js';
+
+export const adminBasePath = '/admin';
+
+/**
+ * The use cases the portal calls, by the names the container gives them (the container satisfies this).
+ * A page that needs another service adds it here.
+ */
+export interface AdminServices {
+  readonly adminSessions: AdminSessionService;
+  readonly users: UserService;
+  readonly authenticationMethods: AuthenticationMethodService;
+  readonly userActions: UserActionsService;
+  readonly reports: RegistrationReportService;
+  readonly directorySync: DirectorySyncService;
+  readonly outbox: OutboxService;
+}
+
+/** The portal's navigation, in order; `key` is what a page passes as `current`. */
+export const adminNavigation = [
+  { key: 'dashboard', href: adminBasePath, label: 'navDashboard' },
+  { key: 'users', href: `${adminBasePath}/users`, label: 'navUsers' },
+  { key: 'policy', href: `${adminBasePath}/policy`, label: 'navPolicy' },
+  { key: 'sync', href: `${adminBasePath}/sync`, label: 'navSync' },
+  { key: 'bulk', href: `${adminBasePath}/bulk`, label: 'navBulk' },
+  { key: 'audit', href: `${adminBasePath}/audit`, label: 'navAudit' },
+  { key: 'apps', href: `${adminBasePath}/apps`, label: 'navApps' },
+  { key: 'outbox', href: `${adminBasePath}/outbox`, label: 'navOutbox' },
+] as const satisfies readonly { key: string; href: string; label: keyof AdminMessages }[];
+
+export type AdminSection = (typeof adminNavigation)[number]['key'];
+
+/** What every portal page needs besides its own data. */
+export interface AdminView {
+  readonly language: PageLanguage;
+  readonly branding: Branding;
+  readonly session: AdminSession;
+  /** The development outbox is in use: the Outbox link is shown. */
+  readonly outboxInUse: boolean;
+  readonly t: AdminMessages;
+}
+
+/** The portal layout: banner with the tenant name, navigation, signed-in administrator and sign-out, one `h1`. */
+export function AdminPage({
+  view,
+  title,
+  current,
+  children,
+}: {
+  view: AdminView;
+  title: string;
+  current: AdminSection | null;
+  children: ComponentChildren;
+}): VNode {
+  const { t, session } = view;
+  const nav = (
+    <nav class="admin" aria-label={t.navLabel}>
+      <ul>
+        {adminNavigation
+          .filter((item) => item.key !== 'outbox' || view.outboxInUse)
+          .map((item) => (
+            <li key={item.key}>
+              <a href={item.href} aria-current={item.key === current ? 'page' : undefined}>
+                {t[item.label]}
+              </a>
+            </li>
+          ))}
+      </ul>
+      <div class="who">
+        <span>{t.signedInAs.replace('{name}', session.user.userPrincipalName)}</span>
+        <AdminForm session={session} action={`${adminBasePath}/signout`} class="inline">
+          <button type="submit" class="link">
+            {t.signOut}
+          </button>
+        </AdminForm>
+      </div>
+    </nav>
+  );
+  return (
+    <Page language={view.language} title={`${title} - ${t.portalName}`} branding={view.branding} nav={nav} wide>
+      {children}
+    </Page>
+  );
+}
+
+/** The session's CSRF token as a hidden field: every POST form of the portal carries it. */
+export function CsrfField({ session }: { session: AdminSession }): VNode {
+  return <input type="hidden" name="csrf_token" value={session.csrfToken} />;
+}
+
+/** A POST form with the session's CSRF token. */
+export function AdminForm({
+  session,
+  action,
+  children,
+  class: className,
+  novalidate,
+}: {
+  session: AdminSession;
+  action: string;
+  children: ComponentChildren;
+  class?: string;
+  novalidate?: boolean;
+}): VNode {
+  return (
+    <form method="post" action={action} class={className} novalidate={novalidate}>
+      <CsrfField session={session} />
+      {children}
+    </form>
+  );
+}
+
+/** A short page with a heading, a text and a way back (refusals, not found). */
+export function AdminMessagePage({
+  view,
+  heading,
+  text,
+  back,
+}: {
+  view: AdminView;
+  heading: string;
+  text: string;
+  back?: { href: string; label: string };
+}): VNode {
+  return (
+    <AdminPage view={view} title={heading} current={null}>
+      <h1>{heading}</h1>
+      <p>{text}</p>
+      {back ? (
+        <p>
+          <a href={back.href}>{back.label}</a>
+        </p>
+      ) : null}
+    </AdminPage>
+  );
+}
+
+export interface AdminGuardOptions {
+  readonly authenticate: (
+    token: string | null,
+    request: { ipAddress: string | null; correlationId: string; csrf?: string },
+  ) => Promise<AdminSession>;
+  readonly branding: () => Branding;
+  readonly outboxInUse: () => boolean;
+  readonly secureCookies: boolean;
+}
+
+/** Cookie names and path: `__Host-` over HTTPS (path `/`), else scoped to `/admin`. */
+export function adminCookies(secure: boolean): { session: string; signIn: string; path: string } {
+  return secure
+    ? { session: '__Host-sspr_admin', signIn: '__Host-sspr_admin_signin', path: '/' }
+    : { session: 'sspr_admin', signIn: 'sspr_admin_signin', path: adminBasePath };
+}
+
+export function languageOf(request: FastifyRequest): PageLanguage {
+  return pickLanguage((request.query as { mkt?: unknown }).mkt, request.headers['accept-language']);
+}
+
+export function queryText(request: FastifyRequest, name: string, maxLength = 256): string {
+  const value = (request.query as Record<string, unknown>)[name];
+  return typeof value === 'string' ? value.slice(0, maxLength) : '';
+}
+
+export function seeOther(reply: FastifyReply, to: string): FastifyReply {
+  return reply.code(303).header('cache-control', 'no-store').redirect(to, 303);
+}
+
+export type AdminHandler = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  view: AdminView,
+  form: Form,
+) => Promise<FastifyReply>;
+
+/**
+ * The route guard of every portal page: a valid session (else the sign-in page, `?next=` back here for a GET),
+ * the session's CSRF token on a POST (else 403), and the use cases' refusals shown as pages: permission denied
+ * 403, not found 404. Other `DomainError`s are the handler's to show beside its form.
+ */
+export function requireAdmin(
+  options: AdminGuardOptions,
+  handler: AdminHandler,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
+  const names = adminCookies(options.secureCookies);
+  return async (request, reply) => {
+    const form = new Form(request.body);
+    const language = languageOf(request);
+    const t = adminMessages(language);
+    let session: AdminSession;
+    try {
+      session = await options.authenticate(cookieValue(request.headers.cookie, names.session), {
+        ipAddress: request.ip,
+        correlationId: request.id,
+        ...(request.method === 'POST' && { csrf: form.text('csrf_token', 128) }),
+      });
+    } catch (error) {
+      if (error instanceof AdminSessionNotFound) {
+        reply.header(
+          'set-cookie',
+          cookie(names.session, '', { path: names.path, maxAgeSeconds: 0, secure: options.secureCookies }),
+        );
+        if (request.method === 'GET') {
+          return seeOther(reply, `${adminBasePath}/signin?next=${encodeURIComponent(request.url)}`);
+        }
+        return seeOther(reply, `${adminBasePath}/signin?ended=1`);
+      }
+      if (error instanceof AdminCsrfRejected) {
+        return sendPage(
+          reply,
+          <Page language={language} title={t.forbiddenHeading} branding={options.branding()}>
+            <h1>{t.forbiddenHeading}</h1>
+            <p>{t.forbiddenText}</p>
+            <p>
+              <a href={adminBasePath}>{t.navDashboard}</a>
+            </p>
+          </Page>,
+          403,
+        );
+      }
+      throw error;
+    }
+    const view: AdminView = {
+      language,
+      branding: options.branding(),
+      session,
+      outboxInUse: options.outboxInUse(),
+      t,
+    };
+    try {
+      return await handler(request, reply, view, form);
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'permission_denied') {
+        return sendPage(reply, <AdminMessagePage view={view} heading={t.deniedHeading} text={t.deniedText} />, 403);
+      }
+      if (error instanceof DomainError && error.code === 'resource_not_found') {
+        return sendPage(
+          reply,
+          <AdminMessagePage
+            view={view}
+            heading={t.notFoundHeading}
+            text={t.notFoundText}
+            back={{ href: `${adminBasePath}/users`, label: t.backToUsers }}
+          />,
+          404,
+        );
+      }
+      throw error;
+    }
+  };
+}
