@@ -41,9 +41,9 @@ import {
 import { type OnPremisesDirectory, verifyOnPremisesPassword } from './services/sync/on-premises-directory.js';
 import { bootstrapTenant } from './services/tenant/bootstrap-service.js';
 import type { TenantContext } from './services/tenant/tenant-context.js';
+import { ThrottleService } from './services/throttling/throttle-service.js';
 import { ContactExportService } from './services/users/contact-export-service.js';
 import { ContactImportService } from './services/users/contact-import-service.js';
-import { ThrottleService } from './services/throttling/throttle-service.js';
 import { UserService } from './services/users/user-service.js';
 import { SqlAppRepository } from './store/app-repository.js';
 import { SqlAuditLogRepository } from './store/audit-log-repository.js';
