@@ -137,7 +137,7 @@ export async function createContainer(config: Config, overrides: ContainerOverri
   const masterKey = config.masterKey ? decodeMasterKey(config.masterKey) : await loadOrCreateMasterKey(config.dataDir);
   const database = overrides.database ?? openDatabase(resolveDatabaseUrl(config));
   try {
-    await migrateToLatest(database.db);
+    await migrateToLatest(database.db, database.dialect);
     const passwords = new Argon2PasswordHasher();
     const tenant = await bootstrapTenant({
       store: new SqlTenantRepository(database.db, new SecretBox(masterKey)),

@@ -33,7 +33,7 @@ export async function createSqliteDatabase(): Promise<TestDatabase> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sspr-test-'));
   const url = `sqlite:${path.join(dir, 'sspr.db')}`;
   const store = openDatabase(url);
-  await migrateToLatest(store.db);
+  await migrateToLatest(store.db, store.dialect);
   return {
     name: 'sqlite',
     url,
@@ -53,7 +53,7 @@ export async function createPostgresDatabase(serverUrl: string): Promise<TestDat
   await admin.end();
   const url = withSearchPath(serverUrl, schema);
   const store = openDatabase(url);
-  await migrateToLatest(store.db);
+  await migrateToLatest(store.db, store.dialect);
   return {
     name: 'postgres',
     url,
