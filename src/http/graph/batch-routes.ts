@@ -186,7 +186,9 @@ function errorItem(
   batch: FastifyRequest,
   now: Date,
 ): ItemResponse {
-  const clientRequestId = item.headers['client-request-id'] ?? batch.clientRequestId;
+  const sent = item.headers['client-request-id'];
+  // The same rule as for a request's own header (request-context.ts): anything odd is replaced.
+  const clientRequestId = sent !== undefined && /^[A-Za-z0-9._:-]{1,64}$/.test(sent) ? sent : batch.clientRequestId;
   return {
     id: item.id,
     status,
