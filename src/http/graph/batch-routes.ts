@@ -226,7 +226,7 @@ function parseBatch(body: unknown): BatchItem[] {
       throw new BatchRefused(`Request ${index + 1} of the batch has no 'id' (a non-empty string).`);
     if (ids.has(id)) throw new BatchRefused(`The batch request contains the id '${id}' more than once.`);
     ids.add(id);
-    if (typeof method !== 'string' || method === '')
+    if (typeof method !== 'string' || method === '' || method.length > 16)
       throw new BatchRefused(`Request '${id}' of the batch has no 'method'.`);
     if (typeof url !== 'string' || url === '') throw new BatchRefused(`Request '${id}' of the batch has no 'url'.`);
     const headers: Record<string, string> = {};
