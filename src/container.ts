@@ -298,6 +298,9 @@ export async function createContainer(config: Config, overrides: ContainerOverri
     );
     // --------------------------------------------------------------------------------------------------------
 
+    // Graph API throttling buckets: shared by all instances in PostgreSQL, else in this process (see below).
+    const throttleStore =
+      config.throttle === 'on' && database.dialect === 'postgres' ? new PostgresThrottleStore(database.db) : undefined;
     let retentionTimer: NodeJS.Timeout | undefined;
     const purgeSelfService = async () => {
       try {
@@ -306,6 +309,8 @@ export async function createContainer(config: Config, overrides: ContainerOverri
         await new SqlSsprLockoutRepository(database.db).purgeOlderThan(new Date(now.getTime() - 24 * 60 * 60 * 1000));
         // Development outbox messages hold live codes: kept an hour, long past any code's 5-minute life.
         await outboxRepository().purgeOlderThan(new Date(now.getTime() - 60 * 60 * 1000));
+        // Throttling buckets idle for a day are full: the row says nothing an absent row does not.
+        await throttleStore?.purgeIdle(now.getTime() - 24 * 60 * 60 * 1000);
         // Sessions past their absolute lifetime or idle for more than an hour can never be used again.
         await new SqlWebSessionRepository(database.db).purgeExpired(
           now.toISOString(),
@@ -435,7 +440,7 @@ export async function createContainer(config: Config, overrides: ContainerOverri
       config.throttle === 'off'
         ? null
         : new ThrottleService({
-            store: database.dialect === 'postgres' ? new PostgresThrottleStore(database.db) : new MemoryThrottleStore(),
+            store: throttleStore ?? new MemoryThrottleStore(),
             limits: {
               appResourceUnits: {
                 capacity: config.throttleAppResourceUnits,

@@ -36,6 +36,15 @@ describe('token buckets', () => {
     expect(takeTokens(state, tenPerTenSeconds, 1, 1_000).granted).toBe(true);
   });
 
+  it('a request costing more than the whole bucket passes when the bucket is full, instead of never', () => {
+    const tiny: BucketLimit = { capacity: 1, windowSeconds: 10 };
+    const first = takeTokens(undefined, tiny, 2, 0);
+    expect(first).toEqual({ granted: true, state: { tokens: 0, updatedAtMs: 0 } });
+    expect(takeTokens(first.state, tiny, 2, 5_000).granted).toBe(false);
+    expect(retryAfterSeconds(0.5, tiny, 2)).toBe(5);
+    expect(takeTokens(first.state, tiny, 2, 10_000).granted).toBe(true);
+  });
+
   it('Retry-After is the whole seconds until the cost is back, at least 1', () => {
     expect(retryAfterSeconds(0, tenPerTenSeconds, 1)).toBe(1);
     expect(retryAfterSeconds(0, { capacity: 20, windowSeconds: 150 }, 1)).toBe(8);

@@ -35,7 +35,15 @@ export function refill(state: BucketState | undefined, limit: BucketLimit, nowMs
   };
 }
 
-/** Takes `cost` tokens if the refilled bucket holds them; a refused request takes nothing. */
+/**
+ * What a request takes from a bucket: its cost, but never more than the bucket can hold (a request costing more
+ * than a small configured limit passes when the bucket is full, instead of never).
+ */
+export function effectiveCost(limit: BucketLimit, cost: number): number {
+  return Math.min(cost, limit.capacity);
+}
+
+/** Takes the cost if the refilled bucket holds it; a refused request takes nothing. */
 export function takeTokens(
   state: BucketState | undefined,
   limit: BucketLimit,
@@ -43,13 +51,14 @@ export function takeTokens(
   nowMs: number,
 ): TakeResult {
   const current = refill(state, limit, nowMs);
-  if (current.tokens + 1e-9 < cost) return { state: current, granted: false };
-  return { state: { tokens: current.tokens - cost, updatedAtMs: current.updatedAtMs }, granted: true };
+  const need = effectiveCost(limit, cost);
+  if (current.tokens + 1e-9 < need) return { state: current, granted: false };
+  return { state: { tokens: current.tokens - need, updatedAtMs: current.updatedAtMs }, granted: true };
 }
 
 /** Whole seconds until a bucket holding `tokens` has `cost` again (at least 1, as `Retry-After` wants). */
 export function retryAfterSeconds(tokens: number, limit: BucketLimit, cost: number): number {
-  const missing = Math.max(0, Math.min(cost, limit.capacity) - tokens);
+  const missing = Math.max(0, effectiveCost(limit, cost) - tokens);
   return Math.max(1, Math.ceil(missing / refillPerSecond(limit)));
 }
 

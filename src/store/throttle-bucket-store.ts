@@ -1,5 +1,11 @@
 import { type Kysely, sql } from 'kysely';
-import { type BucketLimit, type BucketState, refillPerSecond, takeTokens } from '../domain/throttling.js';
+import {
+  type BucketLimit,
+  type BucketState,
+  effectiveCost,
+  refillPerSecond,
+  takeTokens,
+} from '../domain/throttling.js';
 import type { Database } from './schema.js';
 
 /**
@@ -15,7 +21,7 @@ export class PostgresThrottleStore {
     const capacity = sql`${limit.capacity}::double precision`;
     const rate = sql`${refillPerSecond(limit)}::double precision`;
     const now = sql`${nowMs}::double precision`;
-    const need = sql`${cost}::double precision`;
+    const need = sql`${effectiveCost(limit, cost)}::double precision`;
     const refilled = sql`least(${capacity}, throttle_buckets.tokens + greatest(0, ${now} - throttle_buckets.updated_at_ms) / 1000.0 * ${rate})`;
     const result = await sql<{ tokens: number; granted: number }>`
       insert into throttle_buckets (key, tokens, updated_at_ms, granted)
@@ -28,6 +34,15 @@ export class PostgresThrottleStore {
     const row = result.rows[0];
     if (!row) throw new Error('throttle bucket upsert returned no row');
     return { granted: Number(row.granted) === 1, tokens: Number(row.tokens) };
+  }
+
+  /** Rows untouched since `beforeMs` are full buckets (no window is longer than a day): they can go. */
+  async purgeIdle(beforeMs: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('throttle_buckets')
+      .where('updated_at_ms', '<', beforeMs)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   async refund(key: string, limit: BucketLimit, cost: number): Promise<void> {

@@ -186,7 +186,9 @@ function errorItem(
   batch: FastifyRequest,
   now: Date,
 ): ItemResponse {
-  const clientRequestId = item.headers['client-request-id'] ?? batch.clientRequestId;
+  const sent = item.headers['client-request-id'];
+  // The same rule as for a request's own header (request-context.ts): anything odd is replaced.
+  const clientRequestId = sent !== undefined && /^[A-Za-z0-9._:-]{1,64}$/.test(sent) ? sent : batch.clientRequestId;
   return {
     id: item.id,
     status,
@@ -224,7 +226,7 @@ function parseBatch(body: unknown): BatchItem[] {
       throw new BatchRefused(`Request ${index + 1} of the batch has no 'id' (a non-empty string).`);
     if (ids.has(id)) throw new BatchRefused(`The batch request contains the id '${id}' more than once.`);
     ids.add(id);
-    if (typeof method !== 'string' || method === '')
+    if (typeof method !== 'string' || method === '' || method.length > 16)
       throw new BatchRefused(`Request '${id}' of the batch has no 'method'.`);
     if (typeof url !== 'string' || url === '') throw new BatchRefused(`Request '${id}' of the batch has no 'url'.`);
     const headers: Record<string, string> = {};

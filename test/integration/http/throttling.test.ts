@@ -218,5 +218,9 @@ describe.skipIf(!postgresUrl)('throttling shared through PostgreSQL', () => {
     await stores[0]!.refund('race/bucket', limit, 50);
     expect((await stores[1]!.take('race/bucket', limit, 10, now.getTime())).granted).toBe(true);
     expect((await stores[1]!.take('race/bucket', limit, 1, now.getTime())).granted).toBe(false);
+    // Buckets idle for a day are purged; busy ones stay.
+    await stores[0]!.take('idle/bucket', limit, 1, now.getTime() - 2 * 24 * 60 * 60 * 1000);
+    expect(await stores[0]!.purgeIdle(now.getTime() - 24 * 60 * 60 * 1000)).toBe(1);
+    expect((await stores[0]!.take('race/bucket', limit, 1, now.getTime())).granted).toBe(false);
   });
 });
