@@ -2,8 +2,11 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { VNode } from 'preact';
 import { type AdminSessionService, adminSessionLifetimeMs } from '../../../services/admin/admin-session-service.js';
+import type { AppService } from '../../../services/apps/app-service.js';
+import type { AuditService } from '../../../services/audit/audit-service.js';
 import type { AuthenticationMethodService } from '../../../services/authentication/authentication-method-service.js';
 import type { OutboxService } from '../../../services/delivery/outbox-service.js';
+import type { SsprPolicyService } from '../../../services/policy/sspr-policy-service.js';
 import type { RegistrationReportService } from '../../../services/reports/registration-report-service.js';
 import type { DirectorySyncService } from '../../../services/sync/directory-sync-service.js';
 import type { UserService } from '../../../services/users/user-service.js';
@@ -19,7 +22,11 @@ import {
   seeOther,
 } from './admin-kit.js';
 import { type AdminProblem, adminMessages, adminProblem } from './admin-messages.js';
+import { registerAppsPages } from './apps-page.js';
+import { registerAuditPages } from './audit-page.js';
 import { DashboardPage } from './dashboard-page.js';
+import { registerOutboxPage } from './outbox-page.js';
+import { registerPolicyPages } from './policy-page.js';
 
 /**
  * The use cases the portal calls, by the names the container gives them (the container satisfies this).
@@ -32,6 +39,9 @@ export interface AdminServices {
   readonly reports: RegistrationReportService;
   readonly directorySync: DirectorySyncService;
   readonly outbox: OutboxService;
+  readonly policies: SsprPolicyService;
+  readonly auditLog: AuditService;
+  readonly apps: AppService;
 }
 
 export interface AdminRouteOptions {
@@ -42,6 +52,8 @@ export interface AdminRouteOptions {
   readonly captchaOff: boolean;
   /** The tenant's verified domains (the new-user form's hint and check). */
   readonly verifiedDomains: () => readonly string[];
+  /** The configured header colour (`SSPR_BRAND_COLOR`), shown read-only on the policy page. */
+  readonly brandColor?: string;
 }
 
 function sameToken(cookieToken: string | null, fieldToken: string): boolean {
@@ -158,6 +170,11 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRouteOptio
       );
     }),
   );
+
+  registerPolicyPages(app, guard, options.services, { brandColor: options.brandColor ?? null });
+  registerAuditPages(app, guard, options.services);
+  registerAppsPages(app, guard, options.services);
+  registerOutboxPage(app, guard, options.services);
 }
 
 function SignInPage({
