@@ -147,7 +147,9 @@ describe('admin portal: audit logs', () => {
     await server.container.apps.createApp(operator, { displayName: 'Plain, "quoted" name', permissions: [] });
 
     await client.get('/admin/audit?activity=Add+application');
-    const link = /href="(\/admin\/audit\/export\.csv\?[^"]*)"/.exec(client.last?.html ?? '')?.[1]?.replace(/&amp;/g, '&');
+    const link = /href="(\/admin\/audit\/export\.csv\?[^"]*)"/
+      .exec(client.last?.html ?? '')?.[1]
+      ?.replace(/&amp;/g, '&');
     expect(link).toBe('/admin/audit/export.csv?activity=Add+application');
     const response = await server.app.inject({
       method: 'GET',
@@ -156,7 +158,9 @@ describe('admin portal: audit logs', () => {
     });
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toBe('text/csv; charset=utf-8');
-    expect(response.headers['content-disposition']).toMatch(/^attachment; filename="audit-log-\d{4}-\d{2}-\d{2}\.csv"$/);
+    expect(response.headers['content-disposition']).toMatch(
+      /^attachment; filename="audit-log-\d{4}-\d{2}-\d{2}\.csv"$/,
+    );
     expect(response.headers['cache-control']).toBe('no-store');
     expect(response.body).not.toContain(created.clientSecret);
 
