@@ -23,10 +23,10 @@ import {
   type AdminView,
   adminBasePath,
   queryText,
-  requireAdmin,
   seeOther,
 } from './admin-kit.js';
 import type { AdminMessages } from './admin-messages.js';
+import { requireAdminPage } from './admin-page-guard.js';
 
 export interface PolicyPageServices {
   readonly policies: SsprPolicyService;
@@ -250,7 +250,7 @@ export function registerPolicyPages(
 
   app.get(
     policyPath,
-    requireAdmin(guard, async (request, reply, view) => {
+    requireAdminPage(guard, async (request, reply, view) => {
       const { t } = view;
       const done = queryText(request, 'done');
       const status =
@@ -269,7 +269,7 @@ export function registerPolicyPages(
 
   app.post(
     policyPath,
-    requireAdmin(guard, async (_request, reply, view, form) => {
+    requireAdminPage(guard, async (_request, reply, view, form) => {
       const values = readFormValues(form);
       const { changes, errors } = policyChanges(values, view.t);
       if (Object.keys(errors).length > 0) return show(view, reply, { values, errors }, 400);
@@ -291,7 +291,7 @@ export function registerPolicyPages(
 
   app.post(
     `${policyPath}/questions`,
-    requireAdmin(guard, async (_request, reply, view, form) => {
+    requireAdminPage(guard, async (_request, reply, view, form) => {
       const text = form.text('question', 1000);
       try {
         await services().policies.addCustomQuestion(view.session.context, text);
@@ -316,7 +316,7 @@ export function registerPolicyPages(
 
   app.post(
     `${policyPath}/questions/delete`,
-    requireAdmin(guard, async (_request, reply, view, form) => {
+    requireAdminPage(guard, async (_request, reply, view, form) => {
       await services().policies.removeCustomQuestion(view.session.context, form.text('id', 64));
       return seeOther(reply, `${policyPath}?done=question-deleted#questions`);
     }),
