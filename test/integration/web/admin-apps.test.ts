@@ -1,16 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { postForm, signedInAdmin } from '../../support/admin-session.js';
+import { dialectsUnderTest } from '../../support/databases.js';
 import { type FormClient, visibleText } from '../../support/form-client.js';
 import { createTestServer, operator, type TestServer } from '../../support/test-container.js';
 
 let server: TestServer;
-
-beforeEach(async () => {
-  server = await createTestServer({ config: { captcha: 'off' } });
-});
-afterEach(async () => {
-  await server.close();
-});
 
 function secretOn(html: string): string {
   const secret = /<span class="secret">([^<]+)<\/span>/.exec(html)?.[1];
@@ -54,7 +48,14 @@ async function createThroughPortal(client: FormClient, name: string, permissions
   });
 }
 
-describe('admin portal: app registrations', () => {
+describe.each(dialectsUnderTest)('admin portal: app registrations on $name', (dialect) => {
+  beforeEach(async () => {
+    server = await createTestServer({ database: await dialect.create(), config: { captcha: 'off' } });
+  });
+  afterEach(async () => {
+    await server.close();
+  });
+
   it('registers an app and shows its client secret once', async () => {
     const client = await signedInAdmin(server, 'gadmin@contoso.com', 'Global Administrator');
     const empty = await client.get('/admin/apps');

@@ -1,19 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { csvCell } from '../../../src/http/web/admin/audit-csv.js';
 import { createPortalUser, signedInAdmin } from '../../support/admin-session.js';
+import { dialectsUnderTest } from '../../support/databases.js';
 import { visibleText } from '../../support/form-client.js';
 import { createTestServer, operator, type TestServer } from '../../support/test-container.js';
 
 let server: TestServer;
 let now: Date;
-
-beforeEach(async () => {
-  now = new Date('2026-11-20T09:00:00Z');
-  server = await createTestServer({ config: { captcha: 'off' }, clock: () => now });
-});
-afterEach(async () => {
-  await server.close();
-});
 
 /** Rows of the first table on the page, as visible text per row. */
 function tableRows(html: string): string[] {
@@ -50,7 +43,15 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
-describe('admin portal: audit logs', () => {
+describe.each(dialectsUnderTest)('admin portal: audit logs on $name', (dialect) => {
+  beforeEach(async () => {
+    now = new Date('2026-11-20T09:00:00Z');
+    server = await createTestServer({ database: await dialect.create(), config: { captcha: 'off' }, clock: () => now });
+  });
+  afterEach(async () => {
+    await server.close();
+  });
+
   it('lists events newest first and filters by date range, activity, initiator, target and result', async () => {
     await createPortalUser(server, 'adele@contoso.com');
     await server.container.policies.change(operator, { registrationReconfirmIntervalInDays: 90 });

@@ -15,7 +15,7 @@ const policyAuditAppsOutbox = {
   policyEnablementNone: 'None',
   policyEnablementSelected: 'Selected group',
   policyEnablementAll: 'All users',
-  policySelectedGroup: 'Selected group',
+  policySelectedGroup: 'Group (object ID)',
   policySelectedGroupHint: 'Object ID of the group whose members can reset, when "Selected group" is chosen.',
   policyMethodsHeading: 'Authentication methods',
   policyMethodsRequired: 'Number of methods required to reset',
