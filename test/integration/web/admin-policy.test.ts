@@ -154,6 +154,29 @@ describe('admin portal: password reset policy', () => {
     expect(await policyEvents()).toHaveLength(0);
   });
 
+  it('saves nothing over a change another administrator made since the form was shown', async () => {
+    const client = await signedInAdmin(server, 'gadmin@contoso.com', 'Global Administrator');
+    await client.get('/admin/policy');
+    await server.container.policies.change(operator, { customHelpdeskEmailOrUrl: 'helpdesk@contoso.com' });
+    const page = await client.submit(
+      '/admin/policy',
+      policyForm(defaultSsprPolicy, { notifyUsersOnPasswordReset: false }),
+    );
+    expect(page.status).toBe(409);
+    expect(visibleText(page.html)).toContain('Another administrator changed the policy while you were editing it.');
+    expect(page.html).toContain('value="helpdesk@contoso.com"');
+    const policy = await server.container.policies.get(operator);
+    expect(policy.customHelpdeskEmailOrUrl).toBe('helpdesk@contoso.com');
+    expect(policy.notifyUsersOnPasswordReset).toBe(true);
+    // Sent again from the refreshed form, the change is saved and keeps the other administrator's.
+    const saved = await client.submit('/admin/policy', policyForm(policy, { notifyUsersOnPasswordReset: false }));
+    expect(saved.url).toBe('/admin/policy?done=saved');
+    expect(await server.container.policies.get(operator)).toMatchObject({
+      customHelpdeskEmailOrUrl: 'helpdesk@contoso.com',
+      notifyUsersOnPasswordReset: false,
+    });
+  });
+
   it('refuses a change without the session CSRF token', async () => {
     const client = await signedInAdmin(server, 'gadmin@contoso.com', 'Global Administrator');
     await client.get('/admin/policy');

@@ -9,6 +9,8 @@ const policyAuditAppsOutbox = {
   policyHeading: 'Password reset policy',
   policySaved: 'The password reset policy was saved.',
   policyUnchanged: 'Nothing changed: the policy is as it was.',
+  policyConflict:
+    'Another administrator changed the policy while you were editing it. Nothing was saved: the form now shows the policy in force; make your changes again.',
   policyReadOnly: 'You can see the policy but only a Global Administrator can change it.',
   policyWhoHeading: 'Who can reset their password',
   policyEnablement: 'Self-service password reset enabled for',

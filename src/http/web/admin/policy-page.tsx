@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { VNode } from 'preact';
 import type { RequestContext } from '../../../domain/audit.js';
@@ -148,6 +149,11 @@ export function policyChanges(
   return { changes, errors };
 }
 
+/** A short fingerprint of the policy a form was rendered from (to notice another administrator's change). */
+export function policyBasis(policy: SsprPolicy): string {
+  return createHash('sha256').update(JSON.stringify(policy)).digest('base64url').slice(0, 22);
+}
+
 function policyFieldProblem(t: AdminMessages, field: PolicyFormField): string {
   switch (field) {
     case 'enablementType':
@@ -219,6 +225,8 @@ export function registerPolicyPages(
       questionText?: string;
       questionError?: string | null;
       status?: string | null;
+      /** The fingerprint the submitted form was made from (kept when the form is shown again with messages). */
+      basis?: string;
     },
     code = 200,
   ) => {
@@ -242,6 +250,7 @@ export function registerPolicyPages(
         questionError={state.questionError ?? null}
         history={history}
         status={state.status ?? null}
+        basis={state.basis || policyBasis(policy)}
         settings={settings}
       />,
       code,
@@ -271,10 +280,16 @@ export function registerPolicyPages(
     policyPath,
     requireAdminPage(guard, async (_request, reply, view, form) => {
       const values = readFormValues(form);
+      const basis = form.text('basis', 64);
       const { changes, errors } = policyChanges(values, view.t);
-      if (Object.keys(errors).length > 0) return show(view, reply, { values, errors }, 400);
+      if (Object.keys(errors).length > 0) return show(view, reply, { values, errors, basis }, 400);
       const policies = services().policies;
       const before = await policies.get(view.session.context);
+      if (!policies.canChange(view.session.context)) throw new DomainError('permission_denied');
+      // The form holds every field: saving it over a policy changed since it was shown would undo that change.
+      if (basis !== '' && basis !== policyBasis(before)) {
+        return show(view, reply, { status: view.t.policyConflict }, 409);
+      }
       try {
         const after = await policies.change(view.session.context, changes);
         const same = JSON.stringify(after) === JSON.stringify(before);
@@ -282,7 +297,7 @@ export function registerPolicyPages(
       } catch (error) {
         if (error instanceof DomainError && error.code === 'invalid_property_value') {
           const field = isPolicyFormField(error.params.property) ? error.params.property : 'enablementType';
-          return show(view, reply, { values, errors: { [field]: policyFieldProblem(view.t, field) } }, 400);
+          return show(view, reply, { values, errors: { [field]: policyFieldProblem(view.t, field) }, basis }, 400);
         }
         throw error;
       }
@@ -449,6 +464,7 @@ export function PolicyPage({
   questionError,
   history,
   status,
+  basis,
   settings,
 }: {
   view: AdminView;
@@ -461,6 +477,7 @@ export function PolicyPage({
   questionError: string | null;
   history: readonly DirectoryAudit[] | null;
   status: string | null;
+  basis: string;
   settings: PolicyPageSettings;
 }): VNode {
   const { t, session } = view;
@@ -495,6 +512,7 @@ export function PolicyPage({
         </p>
       )}
       <AdminForm session={session} action={policyPath} novalidate>
+        <input type="hidden" name="basis" value={basis} />
         <h2>{t.policyWhoHeading}</h2>
         <fieldset aria-describedby={errors.enablementType ? 'enablementType-error' : undefined}>
           <legend>{t.policyEnablement}</legend>
