@@ -13,7 +13,9 @@ export type AuditTextProperty =
   | 'loggedByService'
   | 'result'
   | 'initiatedByUserPrincipalName'
-  | 'targetResourceId';
+  | 'targetResourceId'
+  /** A target's user principal name (the portal's "target" filter with an `@`). */
+  | 'targetUserPrincipalName';
 
 export type AuditFilterClause =
   | { readonly kind: 'eq'; readonly property: AuditTextProperty; readonly value: string }

@@ -59,6 +59,56 @@ export class SqlAppRepository {
       await insertAuditEvent(trx, audit);
     });
   }
+
+  async addSecret(appId: string, secret: AppSecretRecord, audit: AuditEventDraft): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const app = await trx
+        .selectFrom('app_registrations')
+        .select('app_id')
+        .where('app_id', '=', appId)
+        .executeTakeFirst();
+      if (!app) return false;
+      await trx
+        .insertInto('app_secrets')
+        .values({
+          key_id: secret.keyId,
+          app_id: appId,
+          secret_hash: secret.secretHash,
+          hint: secret.hint,
+          created_at: secret.createdDateTime,
+          expires_at: secret.expiresDateTime,
+        })
+        .execute();
+      await insertAuditEvent(trx, audit);
+      return true;
+    });
+  }
+
+  async removeSecret(appId: string, keyId: string, audit: AuditEventDraft): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .deleteFrom('app_secrets')
+        .where('app_id', '=', appId)
+        .where('key_id', '=', keyId)
+        .executeTakeFirst();
+      if (Number(result.numDeletedRows) === 0) return false;
+      await insertAuditEvent(trx, audit);
+      return true;
+    });
+  }
+
+  async updatePermissions(appId: string, permissions: readonly string[], audit: AuditEventDraft): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('app_registrations')
+        .set({ permissions: JSON.stringify(permissions) })
+        .where('app_id', '=', appId)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return false;
+      await insertAuditEvent(trx, audit);
+      return true;
+    });
+  }
 }
 
 function toAppRegistration(row: AppRegistrationTable): AppRegistration {

@@ -41,6 +41,8 @@ function clauseExpression(eb: AuditBuilder, clause: AuditFilterClause): Expressi
       if (clause.property === 'initiatedByUserPrincipalName')
         return jsonMemberEquals(eb, 'initiated_by', 'userPrincipalName', clause.value);
       if (clause.property === 'targetResourceId') return jsonMemberEquals(eb, 'target_resources', 'id', clause.value);
+      if (clause.property === 'targetUserPrincipalName')
+        return jsonMemberEquals(eb, 'target_resources', 'userPrincipalName', clause.value);
       return eb(columns[clause.property], '=', clause.value);
     default:
       return eb('activity_date_time', comparators[clause.kind], clause.value);

@@ -63,6 +63,7 @@ export async function webRoutes(app: FastifyInstance, options: WebRouteOptions):
   if (options.admin) {
     await app.register(adminRoutes, {
       ...options.admin,
+      brandColor: options.brandColor,
       branding: options.branding,
       secureCookies: options.secureCookies,
     });

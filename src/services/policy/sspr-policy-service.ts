@@ -54,6 +54,11 @@ export class SsprPolicyService {
     return this.deps.policies.current();
   }
 
+  /** Whether the caller may change the policy (the portal shows the form read-only otherwise). */
+  canChange(context: RequestContext): boolean {
+    return canWrite(context.principal);
+  }
+
   async history(context: RequestContext): Promise<PolicyVersion[]> {
     if (!canRead(context.principal)) throw new DomainError('permission_denied');
     return this.deps.policies.history();

@@ -8,8 +8,11 @@ import {
   type AdminSessionService,
 } from '../../../services/admin/admin-session-service.js';
 import type { UserActionsService } from '../../../services/admin/user-actions-service.js';
+import type { AppService } from '../../../services/apps/app-service.js';
+import type { AuditService } from '../../../services/audit/audit-service.js';
 import type { AuthenticationMethodService } from '../../../services/authentication/authentication-method-service.js';
 import type { OutboxService } from '../../../services/delivery/outbox-service.js';
+import type { SsprPolicyService } from '../../../services/policy/sspr-policy-service.js';
 import type { RegistrationReportService } from '../../../services/reports/registration-report-service.js';
 import type { DirectorySyncService } from '../../../services/sync/directory-sync-service.js';
 import type { UserService } from '../../../services/users/user-service.js';
@@ -32,6 +35,9 @@ export interface AdminServices {
   readonly reports: RegistrationReportService;
   readonly directorySync: DirectorySyncService;
   readonly outbox: OutboxService;
+  readonly policies: SsprPolicyService;
+  readonly auditLog: AuditService;
+  readonly apps: AppService;
 }
 
 /** The portal's navigation, in order; `key` is what a page passes as `current`. */

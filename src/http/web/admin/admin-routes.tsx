@@ -15,8 +15,12 @@ import {
   seeOther,
 } from './admin-kit.js';
 import { type AdminProblem, adminMessages, adminProblem } from './admin-messages.js';
+import { registerAppsPages } from './apps-page.js';
+import { registerAuditPages } from './audit-page.js';
 import { DashboardPage } from './dashboard-page.js';
 import { methodsRoutes } from './methods-routes.js';
+import { registerOutboxPage } from './outbox-page.js';
+import { registerPolicyPages } from './policy-page.js';
 import { usersRoutes } from './users-routes.js';
 
 export type { AdminServices };
@@ -29,6 +33,8 @@ export interface AdminRouteOptions {
   readonly captchaOff: boolean;
   /** The tenant's verified domains (the new-user form's hint and check). */
   readonly verifiedDomains: () => readonly string[];
+  /** The configured header colour (`SSPR_BRAND_COLOR`), shown read-only on the policy page. */
+  readonly brandColor?: string;
 }
 
 function sameToken(cookieToken: string | null, fieldToken: string): boolean {
@@ -152,6 +158,11 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRouteOptio
       );
     }),
   );
+
+  registerPolicyPages(app, guard, options.services, { brandColor: options.brandColor ?? null });
+  registerAuditPages(app, guard, options.services);
+  registerAppsPages(app, guard, options.services);
+  registerOutboxPage(app, guard, options.services);
 }
 
 function SignInPage({

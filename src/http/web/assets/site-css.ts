@@ -64,8 +64,10 @@ dl.fields dd{margin:0}
 svg.chart{max-width:100%;height:auto;border:1px solid #e1dfdd}
 .secret{font-family:monospace;font-size:1.1rem;background:#f2f2f2;padding:.25rem .5rem}
 form.inline{display:inline}
-textarea{width:100%;font-size:1rem;padding:.5rem;border:1px solid var(--border);border-radius:2px;font-family:inherit}
 input[readonly]{background:#f2f2f2}
+textarea,input[type=number],input[type=date]{width:100%;font-size:1rem;padding:.5rem;border:1px solid var(--border);border-radius:2px;font-family:inherit}
+input[type=number],input[type=date]{max-width:12rem}
+pre.message{white-space:pre-wrap;word-break:break-word;margin:.25rem 0;font-size:.9rem}
 @media (max-width:36rem){main{margin:0;border-radius:0;box-shadow:none;padding:1rem}}
 `;
 }
