@@ -14,6 +14,8 @@ export interface LdapSourceScope {
 
 /** AD's show-deleted control: tombstones of deleted objects come back with `isDeleted: TRUE`. */
 const showDeletedControlOid = '1.2.840.113556.1.4.417';
+/** The well-known GUID of a domain's Deleted Objects container (`<WKGUID=...,DC=...>`). */
+const deletedObjectsWellKnownGuid = '18e2ea80684f11d2b9aa00c04f79f805';
 
 /**
  * The directory sync's source over an LDAP directory (the sync service's `DirectorySource`): full scans, delta
@@ -48,6 +50,10 @@ export class LdapDirectorySource {
       yield* this.search(`(&${this.filter}(entryCSN>=${escapeFilterValue(watermark)}))`, this.attributes);
       return;
     }
+    const controls = [new Control(showDeletedControlOid, { critical: true })];
+    const namingContexts = await this.namingContexts();
+    // Before anything is read: an account that cannot see tombstones would miss every deletion without a word.
+    for (const namingContext of namingContexts) await this.assertDeletedObjectsReadable(namingContext, controls);
     // uSNChanged from the watermark up to this run's own (read first): later changes are the next run's.
     const usnRange = `(uSNChanged>=${BigInt(watermark) + 1n})${this.readWatermark ? `(uSNChanged<=${BigInt(this.readWatermark)})` : ''}`;
     const inScope = new Set<string>();
@@ -61,8 +67,7 @@ export class LdapDirectorySource {
     // Users that changed but are not in scope any more: deleted (tombstones live under CN=Deleted Objects, outside
     // any base DN, and need the show-deleted control), moved out of the base DNs, or no longer matching the filter.
     // Searched from the naming context, anchors only, and reported as deletions (`isDeleted: TRUE`).
-    const controls = [new Control(showDeletedControlOid, { critical: true })];
-    for (const namingContext of await this.namingContexts()) {
+    for (const namingContext of namingContexts) {
       const pages = this.directory.searchPages({
         baseDn: namingContext,
         filter: `(&(objectClass=user)(!(objectClass=computer))${usnRange})`,
@@ -109,6 +114,30 @@ export class LdapDirectorySource {
     }
     if (!newest) throw new Error('The directory reported no contextCSN (is the syncprov overlay on?).');
     return newest;
+  }
+
+  /**
+   * AD shows deleted objects only to accounts that may read the Deleted Objects container (administrators, or an
+   * account granted List Contents and Read Property on it): without that the tombstone search finds nothing.
+   */
+  private async assertDeletedObjectsReadable(namingContext: string, controls: readonly Control[]): Promise<void> {
+    const pages = this.directory.searchPages({
+      baseDn: `<WKGUID=${deletedObjectsWellKnownGuid},${namingContext}>`,
+      scope: 'base',
+      attributes: ['isDeleted'],
+      controls,
+    });
+    let readable = false;
+    for await (const page of pages) {
+      readable ||= page.some((entry) =>
+        Object.keys(entry.attributes).some((name) => name.toLowerCase() === 'isdeleted'),
+      );
+    }
+    if (!readable) {
+      throw new Error(
+        `The bind account cannot read the deleted objects of ${namingContext}, so a delta run would miss deletions: grant it List Contents and Read Property on CN=Deleted Objects (dsacls /takeownership, then /G account:LCRP), or run full syncs.`,
+      );
+    }
   }
 
   /** The naming contexts (domains) holding the base DNs: the longest of the root DSE's that ends each base DN. */

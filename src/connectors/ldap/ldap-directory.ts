@@ -366,6 +366,13 @@ export class LdapDirectory {
     }
     const message = scrub(errorMessage(error), [...secrets, this.options.bindPassword]);
     if (error instanceof InvalidCredentialsError) return new DirectoryError(message || 'Invalid credentials', 49);
+    if (error instanceof ResultCodeError && error.code === 8) {
+      // strongerAuthRequired: Active Directory takes simple binds (and passwords) over TLS only.
+      return new DirectoryError(
+        `${message} (the directory accepts this only over TLS: use ldaps:// URLs or StartTLS)`,
+        8,
+      );
+    }
     if (error instanceof ResultCodeError) return new DirectoryError(message, error.code);
     return new DirectoryError(message);
   }

@@ -289,4 +289,64 @@ describe.each(dialectsUnderTest)('Active Directory (Samba) on $name', { timeout:
     expect(await samba.binds(target.dn, newPassword)).toBe(true);
     expect(await samba.binds(target.dn, target.password)).toBe(false);
   });
+
+  it('an account without rights on the deleted objects or on passwords: the delta fails clearly, writeback is refused', async () => {
+    // A plain domain user as the sync account: it reads users, but AD hides tombstones and refuses resets.
+    const account = `CN=sspr-sync-${tag},CN=Users,${samba.baseDn}`;
+    const password = 'Sync-Account-Pa55!';
+    await samba.add(account, {
+      objectClass: ['top', 'person', 'organizationalPerson', 'user'],
+      sAMAccountName: `sspr-sync-${tag}`,
+      userAccountControl: '66048',
+      unicodePwd: Buffer.from(`"${password}"`, 'utf16le'),
+    });
+    await server.container.directorySync.update(context, { bindDn: account, bindPassword: password });
+    try {
+      const delta = await server.container.directorySync.runDelta();
+      expect(delta.status).toBe('failed');
+      expect(delta.message).toContain('cannot read the deleted objects');
+      expect(delta.message).not.toContain(password);
+
+      const target = known(18);
+      const id = (await user(upnOf(18)))?.id ?? '';
+      await expect(
+        server.container.authenticationMethods.resetPassword(operator, id, passwordMethodId, {
+          newPassword: 'Amber-Harbor-Window-58',
+        }),
+      ).rejects.toMatchObject({
+        code: 'invalid_request',
+        message: /password writeback is off or the directory is unavailable/,
+      });
+      expect(await samba.binds(target.dn, target.password)).toBe(true);
+      // Pass-through sign-in binds as the user: it works whatever the sync account may do.
+      expect((await signIn(upnOf(18), target.password)).page.status).not.toBe(400);
+    } finally {
+      await server.container.directorySync.update(context, {
+        bindDn: samba.adminDn,
+        bindPassword: samba.adminPassword,
+      });
+    }
+  });
+
+  it('StartTLS on ldap:// works as LDAPS does; a plain ldap:// bind is refused by AD and the run says so', async () => {
+    await server.container.directorySync.update(context, {
+      urls: [`ldap://${samba.address}`],
+      tls: { caFile: samba.caFile, serverName: samba.serverName, startTls: true },
+    });
+    try {
+      expect((await server.container.directorySync.testConnection()).entriesInScope).toBeGreaterThan(COUNT - 5);
+      expect(await server.container.directorySync.runDelta()).toMatchObject({ status: 'succeeded' });
+      expect((await signIn(upnOf(19), known(19).password)).page.status).not.toBe(400);
+
+      await server.container.directorySync.update(context, { tls: { caFile: samba.caFile } });
+      const plain = await server.container.directorySync.runDelta();
+      expect(plain.status).toBe('failed');
+      expect(plain.message).toContain('only over TLS: use ldaps:// URLs or StartTLS');
+    } finally {
+      await server.container.directorySync.update(context, {
+        urls: [samba.url],
+        tls: { caFile: samba.caFile, serverName: samba.serverName },
+      });
+    }
+  });
 });
