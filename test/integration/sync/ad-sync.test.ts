@@ -13,6 +13,7 @@ import { type AdUser, generateAdUsers, immutableIdOf, type RunningSamba, startSa
 import { createTestServer, operator, type TestServer } from '../../support/test-container.js';
 
 const COUNT = 30;
+const consistencyGuid = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
 let samba: RunningSamba;
 
 beforeAll(async () => {
@@ -37,6 +38,9 @@ describe.each(dialectsUnderTest)('Active Directory (Samba) on $name', { timeout:
       await samba.add(ou, { objectClass: ['top', 'organizationalUnit'] });
     }
     users = generateAdUsers({ parentDn: people, count: COUNT, tag });
+    // User 21 carries an mS-DS-ConsistencyGuid (as Entra Connect writes it back, here a different value): the anchor.
+    const consistency = known(21).attributes;
+    consistency['mS-DS-ConsistencyGuid'] = consistencyGuid;
     for (const user of users) await samba.add(user.dn, user.attributes);
     // Out of scope: another OU outside the base DN.
     const [outsider] = generateAdUsers({ parentDn: contractors, count: 1, tag: `${tag}x`, start: 100 });
@@ -103,6 +107,8 @@ describe.each(dialectsUnderTest)('Active Directory (Samba) on $name', { timeout:
     expect(await user(upnOf(2))).toMatchObject({ businessPhones: ['+1 4255550302 x123'] });
     expect(await user(upnOf(3))).toMatchObject({ businessPhones: ['(425) 555-0403'], accountEnabled: false });
     expect(await user(upnOf(4))).toMatchObject({ businessPhones: [], mobilePhone: '+33 6 12 34 56 04' });
+    // mS-DS-ConsistencyGuid, when set, is the anchor rather than objectGUID.
+    expect((await user(upnOf(21)))?.onPremisesImmutableId).toBe(consistencyGuid.toString('base64'));
     // Out of scope (another OU): never synced.
     expect(await user(`ana.smith.${tag}x100@contoso.com`)).toBeUndefined();
 
