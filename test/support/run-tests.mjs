@@ -14,8 +14,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const tmp = path.join(root, '.tmp');
 
 /** Debian packages the current suites need (chromium: the end-to-end suite in test/e2e; slapd, ldap-utils: the
- * directory-sync suites' private OpenLDAP, test/support/slapd.ts). */
-const debianPackages = ['chromium', 'slapd', 'ldap-utils'];
+ * directory-sync suites' private OpenLDAP, test/support/slapd.ts; samba, samba-ad-dc, samba-ad-provision: the
+ * private Samba AD DC of test/support/samba.ts, run in a network namespace, so the suite runs as root). */
+const debianPackages = ['chromium', 'slapd', 'ldap-utils', 'samba', 'samba-ad-dc', 'samba-ad-provision'];
 
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options });

@@ -14,6 +14,8 @@ export interface LdapSourceScope {
 
 /** AD's show-deleted control: tombstones of deleted objects come back with `isDeleted: TRUE`. */
 const showDeletedControlOid = '1.2.840.113556.1.4.417';
+/** The well-known GUID of a domain's Deleted Objects container (`<WKGUID=...,DC=...>`). */
+const deletedObjectsWellKnownGuid = '18e2ea80684f11d2b9aa00c04f79f805';
 
 /**
  * The directory sync's source over an LDAP directory (the sync service's `DirectorySource`): full scans, delta
@@ -24,6 +26,8 @@ const showDeletedControlOid = '1.2.840.113556.1.4.417';
 export class LdapDirectorySource {
   private readonly attributes: string[];
   private readonly filter: string;
+  /** AD: the `highestCommittedUSN` this source last reported, the upper end of its delta searches. */
+  private readWatermark: string | undefined;
 
   constructor(
     private readonly directory: LdapDirectory,
@@ -42,19 +46,43 @@ export class LdapDirectorySource {
   }
 
   async *changedSince(watermark: string): AsyncIterable<readonly DirectoryEntry[]> {
-    const changed =
-      this.scope.flavor === 'activeDirectory'
-        ? `(&${this.filter}(uSNChanged>=${BigInt(watermark) + 1n}))`
-        : `(&${this.filter}(entryCSN>=${escapeFilterValue(watermark)}))`;
-    yield* this.search(changed, this.attributes);
-    if (this.scope.flavor === 'activeDirectory') {
-      // Deleted users, as tombstones: only their anchor matters.
-      const deleted = `(&(isDeleted=TRUE)(objectClass=user)(uSNChanged>=${BigInt(watermark) + 1n}))`;
-      yield* this.search(
-        deleted,
-        ['objectGUID', 'isDeleted'],
-        [new Control(showDeletedControlOid, { critical: true })],
-      );
+    if (this.scope.flavor !== 'activeDirectory') {
+      yield* this.search(`(&${this.filter}(entryCSN>=${escapeFilterValue(watermark)}))`, this.attributes);
+      return;
+    }
+    const controls = [new Control(showDeletedControlOid, { critical: true })];
+    const namingContexts = await this.namingContexts();
+    // Before anything is read: an account that cannot see tombstones would miss every deletion without a word.
+    for (const namingContext of namingContexts) await this.assertDeletedObjectsReadable(namingContext, controls);
+    // uSNChanged from the watermark up to this run's own (read first): later changes are the next run's.
+    const usnRange = `(uSNChanged>=${BigInt(watermark) + 1n})${this.readWatermark ? `(uSNChanged<=${BigInt(this.readWatermark)})` : ''}`;
+    const inScope = new Set<string>();
+    for await (const page of this.search(`(&${this.filter}${usnRange})`, this.attributes)) {
+      for (const entry of page) {
+        const anchor = anchorOf(entry, this.scope.flavor);
+        if (anchor) inScope.add(anchor);
+      }
+      yield page;
+    }
+    // Users that changed but are not in scope any more: deleted (tombstones live under CN=Deleted Objects, outside
+    // any base DN, and need the show-deleted control), moved out of the base DNs, or no longer matching the filter.
+    // Searched from the naming context, anchors only, and reported as deletions (`isDeleted: TRUE`).
+    for (const namingContext of namingContexts) {
+      const pages = this.directory.searchPages({
+        baseDn: namingContext,
+        filter: `(&(objectClass=user)(!(objectClass=computer))${usnRange})`,
+        attributes: ['objectGUID', 'mS-DS-ConsistencyGuid'],
+        pageSize: this.scope.pageSize ?? 1000,
+        controls,
+      });
+      for await (const page of pages) {
+        const gone = page.flatMap((entry): DirectoryEntry[] => {
+          const anchor = anchorOf(entry, this.scope.flavor);
+          if (!anchor || inScope.has(anchor)) return [];
+          return [{ ...entry, attributes: { ...entry.attributes, isDeleted: ['TRUE'] } }];
+        });
+        if (gone.length > 0) yield gone;
+      }
     }
   }
 
@@ -69,6 +97,7 @@ export class LdapDirectorySource {
     if (this.scope.flavor === 'activeDirectory') {
       const usn = await this.directory.highestCommittedUsn();
       if (!usn) throw new Error('The directory did not report highestCommittedUSN.');
+      this.readWatermark = usn;
       return usn;
     }
     // contextCSN sits on the database's suffix, which may be above the base DN: walk up until one answers.
@@ -85,6 +114,45 @@ export class LdapDirectorySource {
     }
     if (!newest) throw new Error('The directory reported no contextCSN (is the syncprov overlay on?).');
     return newest;
+  }
+
+  /**
+   * AD shows deleted objects only to accounts that may read the Deleted Objects container (administrators, or an
+   * account granted List Contents and Read Property on it): without that the tombstone search finds nothing.
+   */
+  private async assertDeletedObjectsReadable(namingContext: string, controls: readonly Control[]): Promise<void> {
+    const pages = this.directory.searchPages({
+      baseDn: `<WKGUID=${deletedObjectsWellKnownGuid},${namingContext}>`,
+      scope: 'base',
+      attributes: ['isDeleted'],
+      controls,
+    });
+    let readable = false;
+    for await (const page of pages) {
+      readable ||= page.some((entry) =>
+        Object.keys(entry.attributes).some((name) => name.toLowerCase() === 'isdeleted'),
+      );
+    }
+    if (!readable) {
+      throw new Error(
+        `The bind account cannot read the deleted objects of ${namingContext}, so a delta run would miss deletions: grant it List Contents and Read Property on CN=Deleted Objects (dsacls /takeownership, then /G account:LCRP), or run full syncs.`,
+      );
+    }
+  }
+
+  /** The naming contexts (domains) holding the base DNs: the longest of the root DSE's that ends each base DN. */
+  private async namingContexts(): Promise<string[]> {
+    const contexts = await this.directory.namingContexts();
+    const normalise = (dn: string) => dn.replace(/\s*,\s*/g, ',').toLowerCase();
+    const found = new Set<string>();
+    for (const baseDn of this.scope.baseDns) {
+      const base = normalise(baseDn);
+      const holder = contexts
+        .filter((context) => base === normalise(context) || base.endsWith(`,${normalise(context)}`))
+        .sort((a, b) => b.length - a.length)[0];
+      found.add(holder ?? baseDn);
+    }
+    return [...found];
   }
 
   private async *search(

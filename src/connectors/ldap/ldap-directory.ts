@@ -246,7 +246,11 @@ export class LdapDirectory {
       await client.modify(dn, change);
     } catch (error) {
       const message = scrub(errorMessage(error), [newPassword, this.options.bindPassword]);
-      if (/0000052D/i.test(message)) throw new DirectoryPasswordRefused('policy', message);
+      if (/0000052D/i.test(message)) {
+        // Windows says only "constraint violation"; Samba adds the reason (too short, complexity, history).
+        const reason = reasonFromMessage(message);
+        throw new DirectoryPasswordRefused(reason === 'other' ? 'policy' : reason, message);
+      }
       throw this.wrap(error, [newPassword]);
     }
   }
@@ -254,6 +258,11 @@ export class LdapDirectory {
   /** Active Directory's `highestCommittedUSN` from the root DSE (null when the server has none). */
   async highestCommittedUsn(): Promise<string | null> {
     return this.readOne('', 'highestCommittedUSN');
+  }
+
+  /** The root DSE's `namingContexts` (AD: the domain, configuration and schema partitions). */
+  async namingContexts(): Promise<string[]> {
+    return this.readAll('', 'namingContexts');
   }
 
   /** OpenLDAP's `contextCSN` of a suffix (the greatest, when several servers wrote); null when absent. */
@@ -357,6 +366,13 @@ export class LdapDirectory {
     }
     const message = scrub(errorMessage(error), [...secrets, this.options.bindPassword]);
     if (error instanceof InvalidCredentialsError) return new DirectoryError(message || 'Invalid credentials', 49);
+    if (error instanceof ResultCodeError && error.code === 8) {
+      // strongerAuthRequired: Active Directory takes simple binds (and passwords) over TLS only.
+      return new DirectoryError(
+        `${message} (the directory accepts this only over TLS: use ldaps:// URLs or StartTLS)`,
+        8,
+      );
+    }
     if (error instanceof ResultCodeError) return new DirectoryError(message, error.code);
     return new DirectoryError(message);
   }

@@ -16,7 +16,7 @@ export interface OnPremisesConnectionSettings {
   readonly bindDn: string;
   readonly bindPassword: string;
   readonly timeoutMs: number;
-  readonly tls: { readonly caFile?: string; readonly serverName?: string };
+  readonly tls: { readonly caFile?: string; readonly serverName?: string; readonly startTls?: boolean };
   readonly writebackEnabled: boolean;
 }
 
@@ -60,7 +60,12 @@ export class LdapOnPremisesDirectory {
         urls: settings.urls,
         bindDn: settings.bindDn,
         bindPassword: settings.bindPassword,
-        tls: settings.tls,
+        // StartTLS as the sync connects: AD takes passwords (and simple binds) over TLS only.
+        ...(settings.tls.startTls ? { startTls: true } : {}),
+        tls: {
+          ...(settings.tls.caFile ? { caFile: settings.tls.caFile } : {}),
+          ...(settings.tls.serverName ? { serverName: settings.tls.serverName } : {}),
+        },
         timeoutMs: settings.timeoutMs,
         connectTimeoutMs: Math.min(settings.timeoutMs, 5_000),
       });
