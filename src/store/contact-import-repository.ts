@@ -119,6 +119,14 @@ export class SqlContactImportRepository {
       .execute();
   }
 
+  async reopenJob(jobId: string, at: string): Promise<void> {
+    await this.db
+      .updateTable('contact_import_jobs')
+      .set({ status: 'running', finished_at: null, updated_at: at, message: null })
+      .where('id', '=', jobId)
+      .execute();
+  }
+
   async resultBatches(jobId: string, afterLine: number, limit: number): Promise<RowOutcome[][]> {
     const rows = await this.db
       .selectFrom('contact_import_results')

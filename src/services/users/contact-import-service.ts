@@ -42,6 +42,8 @@ export interface ContactImportStore {
     beforeCommit?: () => void,
   ): Promise<ImportBatchPlan>;
   finishJob(jobId: string, status: 'succeeded' | 'failed', at: string, message: string | null): Promise<void>;
+  /** A failed job being resumed: `running` again, its error message cleared. */
+  reopenJob(jobId: string, at: string): Promise<void>;
   /** Committed batches' row outcomes in line order, `limit` batches at a time after the batch starting at `afterLine`. */
   resultBatches(jobId: string, afterLine: number, limit: number): Promise<RowOutcome[][]>;
 }
@@ -146,6 +148,10 @@ export class ContactImportService {
       message: null,
     };
     if (!unfinished) await this.deps.store.createJob(job);
+    else if (unfinished.status !== 'running') {
+      await this.deps.store.reopenJob(job.id, now);
+      job = { ...job, status: 'running', message: null, finishedAt: null, updatedAt: now };
+    }
 
     let counts = { ...job.counts };
     let rowsDone = job.rowsDone;
