@@ -35,16 +35,22 @@ if (!Number.isInteger(userCount) || userCount < 1) throw new Error('--users must
 
 function seed(dataDir) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(benchDir, 'seed.ts'), dataDir, String(userCount)], {
-      cwd: rootDir,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(benchDir, 'seed.ts'), dataDir, String(userCount)],
+      {
+        cwd: rootDir,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (chunk) => {
       out += chunk;
     });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim())) : reject(new Error(`seed exited ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out.trim())) : reject(new Error(`seed exited ${code}`)),
+    );
   });
 }
 
@@ -69,7 +75,8 @@ try {
   const importStarted = performance.now();
   const report = await container.contactImports.import(operator, file, { normalize: false });
   const importMs = performance.now() - importStarted;
-  if (report.counts.changed !== userCount) throw new Error(`expected ${userCount} changed rows: ${JSON.stringify(report.counts)}`);
+  if (report.counts.changed !== userCount)
+    throw new Error(`expected ${userCount} changed rows: ${JSON.stringify(report.counts)}`);
   const dryStarted = performance.now();
   const again = await container.contactImports.import(operator, file, { normalize: false, dryRun: true });
   const dryMs = performance.now() - dryStarted;
