@@ -75,7 +75,7 @@ describe('sspr user import and export', { timeout: 120_000 }, () => {
     ]);
     expect(run.code, run.stderr).toBe(3);
     expect(run.stderr).toContain('import: 3/3 rows (100%), changed 2, unchanged 0, rejected 1');
-    expect(run.stdout).toMatch(/3\s+ghost@example\.com\s+userPrincipalName\s+User not found\./);
+    expect(run.stdout).toMatch(/3\s+ghost@example\.com\s+rejected\s+userPrincipalName\s+User not found\./);
     const lines = readFileSync(results, 'utf8').trimEnd().split('\r\n');
     expect(lines[0]).toBe('line,key,outcome,column,reason,warnings,normalizations,changes');
     expect(lines[1]).toMatch(/^2,ada@example\.com,changed,,,,mobile: \(425\) 555-0101 -> \+1 4255550101,/);
