@@ -150,6 +150,12 @@ describe('parseImportFile', () => {
     expect(rows[2]?.ok === false && rows[2].reason).toMatch(/1 field, the header has 2/);
   });
 
+  it('refuses an unknown default region for the whole file', () => {
+    expect(() => parse('userPrincipalName,mobilePhone\na@contoso.com,4251234567\n', { defaultRegion: 'XX' })).toThrow(
+      /'XX' is not a known ISO 3166/,
+    );
+  });
+
   it("strips the export's spreadsheet-safety quote", () => {
     const [row] = parse(`userPrincipalName,mobilePhone\na@contoso.com,${spreadsheetSafe('+1 4251234567')}\n`);
     expect(row).toMatchObject({ ok: true, changes: { mobilePhone: '+1 4251234567' } });

@@ -10,6 +10,7 @@
  * - `diffUserChanges`: the part of a row's changes that differs from the stored user.
  */
 
+import { isSupportedCountry } from 'libphonenumber-js';
 import type { AuditEventDraft } from './audit.js';
 import { DomainError } from './errors.js';
 import { directoryRoles, holdsAnyRole, type Principal, requirePermission } from './permissions.js';
@@ -438,6 +439,13 @@ export function parseImportFile(
   document: CsvDocument,
   options: ImportOptions,
 ): { readonly columns: ImportColumns; readonly rows: readonly ParsedRow[] } {
+  if (options.defaultRegion !== undefined && !isSupportedCountry(options.defaultRegion.trim().toUpperCase())) {
+    throw new DomainError(
+      'invalid_request',
+      {},
+      `The default region '${options.defaultRegion}' is not a known ISO 3166 country or region code (e.g. US, GB).`,
+    );
+  }
   const columns = mapImportHeader(document.header.fields);
   const seen = new Map<string, number>();
   const rows = document.records.map((record): ParsedRow => {

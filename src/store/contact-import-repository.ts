@@ -8,7 +8,6 @@ import type {
   ImportOptions,
   RowKey,
   RowOutcome,
-  RowOutcomeKind,
   UserIndex,
 } from '../domain/contact-import.js';
 import { DomainError } from '../domain/errors.js';
@@ -41,6 +40,7 @@ export class SqlContactImportRepository {
   ) {}
 
   async lookUp(keys: readonly RowKey[]): Promise<UserIndex> {
+    if (this.sqlite && !this.sqlite.inTransaction) return indexOf(this.findUsersOnSqlite(keys));
     return indexOf(await this.findUsers(this.db, keys));
   }
 
@@ -96,12 +96,8 @@ export class SqlContactImportRepository {
           .values(chunk.map((write) => auditEventRow(write.audit, at)))
           .execute();
       }
-      for (let i = 0; i < planned.results.length; i += 500) {
-        const chunk = planned.results.slice(i, i + 500);
-        await trx
-          .insertInto('contact_import_results')
-          .values(chunk.map((result) => toResultRow(jobId, result)))
-          .execute();
+      if (planned.results.length > 0) {
+        await trx.insertInto('contact_import_results').values(toResultRow(jobId, planned.results)).execute();
       }
       const moved = await trx
         .updateTable('contact_import_jobs')
@@ -123,16 +119,24 @@ export class SqlContactImportRepository {
       .execute();
   }
 
-  async results(jobId: string, afterLine: number, limit: number): Promise<RowOutcome[]> {
+  async reopenJob(jobId: string, at: string): Promise<void> {
+    await this.db
+      .updateTable('contact_import_jobs')
+      .set({ status: 'running', finished_at: null, updated_at: at, message: null })
+      .where('id', '=', jobId)
+      .execute();
+  }
+
+  async resultBatches(jobId: string, afterLine: number, limit: number): Promise<RowOutcome[][]> {
     const rows = await this.db
       .selectFrom('contact_import_results')
-      .selectAll()
+      .select('outcomes')
       .where('job_id', '=', jobId)
-      .where('line', '>', afterLine)
-      .orderBy('line')
+      .where('first_line', '>', afterLine)
+      .orderBy('first_line')
       .limit(limit)
       .execute();
-    return rows.map(toOutcome);
+    return rows.map((row) => JSON.parse(row.outcomes) as RowOutcome[]);
   }
 
   private applyOnSqlite(
@@ -142,19 +146,11 @@ export class SqlContactImportRepository {
     plan: (users: UserIndex) => ImportBatchPlan,
     beforeCommit?: () => void,
   ): ImportBatchPlan {
-    const byId = this.statement(`${selectUsers} where "id" = ? and "soft_deleted_at" is null`);
-    const byUpn = this.statement(`${selectUsers} where "upn_key" = ? and "soft_deleted_at" is null`);
-    const found: DirectoryUser[] = [];
-    for (const key of keys) {
-      const row = (
-        key.id !== undefined ? byId.get(key.id.toLowerCase()) : byUpn.get((key.userPrincipalName ?? '').toLowerCase())
-      ) as PublicUserRow | undefined;
-      if (row) found.push(toDirectoryUser(row));
-    }
-    const planned = plan(indexOf(found));
+    const planned = plan(indexOf(this.findUsersOnSqlite(keys)));
     const at = new Date();
     const deleteMails = this.statement('delete from "user_other_mails" where "user_id" = ?');
     const insertMail = this.statement('insert into "user_other_mails" ("user_id", "address_key") values (?, ?)');
+    let insertAudit: SqliteDatabase.Statement | undefined;
     for (const write of planned.writes) {
       const values = toColumnChanges(write.changes);
       const columns = Object.keys(values);
@@ -167,17 +163,22 @@ export class SqlContactImportRepository {
         for (const key of otherMailKeys(write.changes.otherMails)) insertMail.run(write.id, key);
       }
       const audit = auditEventRow(write.audit, at);
-      const auditColumns = Object.keys(audit);
-      this.statement(
-        `insert into "audit_events" (${auditColumns.map((column) => `"${column}"`).join(', ')}) values (${auditColumns.map(() => '?').join(', ')})`,
-      ).run(...Object.values(audit));
+      insertAudit ??= this.statement(
+        `insert into "audit_events" (${Object.keys(audit)
+          .map((column) => `"${column}"`)
+          .join(', ')}) values (${Object.keys(audit)
+          .map(() => '?')
+          .join(', ')})`,
+      );
+      insertAudit.run(...Object.values(audit));
     }
-    const insertResult = this.statement(
-      'insert into "contact_import_results" ("job_id", "line", "row_key", "outcome", "column_name", "reason", "detail") values (?, ?, ?, ?, ?, ?, ?)',
-    );
-    for (const result of planned.results) {
-      const row = toResultRow(jobId, result);
-      insertResult.run(row.job_id, row.line, row.row_key, row.outcome, row.column_name, row.reason, row.detail);
+    if (planned.results.length > 0) {
+      const row = toResultRow(jobId, planned.results);
+      this.statement('insert into "contact_import_results" ("job_id", "first_line", "outcomes") values (?, ?, ?)').run(
+        row.job_id,
+        row.first_line,
+        row.outcomes,
+      );
     }
     const moved = this.statement(
       'update "contact_import_jobs" set "rows_done" = ?, "counts" = ?, "updated_at" = ? where "id" = ? and "rows_done" = ?',
@@ -185,6 +186,20 @@ export class SqlContactImportRepository {
     if (moved.changes !== 1) throw concurrentRun();
     beforeCommit?.();
     return planned;
+  }
+
+  /** One prepared look-up per key: cheaper on SQLite than an `in` list of 500 parameters. */
+  private findUsersOnSqlite(keys: readonly RowKey[]): DirectoryUser[] {
+    const byId = this.statement(`${selectUsers} where "id" = ? and "soft_deleted_at" is null`);
+    const byUpn = this.statement(`${selectUsers} where "upn_key" = ? and "soft_deleted_at" is null`);
+    const found: DirectoryUser[] = [];
+    for (const key of keys) {
+      const row = (
+        key.id !== undefined ? byId.get(key.id.toLowerCase()) : byUpn.get((key.userPrincipalName ?? '').toLowerCase())
+      ) as PublicUserRow | undefined;
+      if (row) found.push(toDirectoryUser(row));
+    }
+    return found;
   }
 
   private async findUsers(
@@ -289,30 +304,6 @@ function toJob(row: ContactImportJobTable): ImportJobRecord {
   };
 }
 
-function toResultRow(jobId: string, result: RowOutcome): ContactImportResultTable {
-  return {
-    job_id: jobId,
-    line: result.line,
-    row_key: result.key,
-    outcome: result.outcome,
-    column_name: result.column ?? null,
-    reason: result.reason ?? null,
-    detail: JSON.stringify({
-      warnings: result.warnings,
-      normalizations: result.normalizations,
-      changes: result.changes,
-    }),
-  };
-}
-
-function toOutcome(row: ContactImportResultTable): RowOutcome {
-  const detail = JSON.parse(row.detail) as Pick<RowOutcome, 'warnings' | 'normalizations' | 'changes'>;
-  return {
-    line: Number(row.line),
-    key: row.row_key,
-    outcome: row.outcome as RowOutcomeKind,
-    ...(row.column_name !== null && { column: row.column_name }),
-    ...(row.reason !== null && { reason: row.reason }),
-    ...detail,
-  };
+function toResultRow(jobId: string, results: readonly RowOutcome[]): ContactImportResultTable {
+  return { job_id: jobId, first_line: (results[0] as RowOutcome).line, outcomes: JSON.stringify(results) };
 }

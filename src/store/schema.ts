@@ -381,10 +381,6 @@ export interface ContactImportJobTable {
 
 export interface ContactImportResultTable {
   job_id: string;
-  line: number;
-  row_key: string;
-  outcome: string;
-  column_name: string | null;
-  reason: string | null;
-  detail: string;
+  first_line: number;
+  outcomes: string;
 }

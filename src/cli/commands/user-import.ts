@@ -116,10 +116,15 @@ async function tableReport(
   jobId: string | undefined,
   resumed: boolean,
 ): Promise<string> {
-  // A dry run shows every row that would change or is rejected; an applied import lists the rejected rows.
+  // A dry run shows every row that would change, has warnings or is rejected; an applied import the rejected rows
+  // and those with warnings.
   const shown: Record<string, unknown>[] = [];
   for await (const row of rows) {
-    if (row.outcome === 'rejected' || (dryRun && (row.outcome === 'changed' || row.normalizations.length > 0))) {
+    if (
+      row.outcome === 'rejected' ||
+      row.warnings.length > 0 ||
+      (dryRun && (row.outcome === 'changed' || row.normalizations.length > 0))
+    ) {
       const cells = resultCells(row);
       shown.push(Object.fromEntries(rowColumns.map((column, index) => [column, cells[index]])));
     }
@@ -127,7 +132,7 @@ async function tableReport(
   const heading = dryRun
     ? 'dry run: nothing was written'
     : `import ${jobId ?? ''}${resumed ? ' (resumed an unfinished run)' : ''}`;
-  const columns = dryRun ? rowColumns : ['line', 'key', 'column', 'reason'];
+  const columns = dryRun ? rowColumns : ['line', 'key', 'outcome', 'column', 'reason', 'warnings'];
   return shown.length === 0 ? heading : `${heading}\n${formatOutput('table', shown, columns)}`;
 }
 

@@ -42,8 +42,10 @@ export interface ContactImportStore {
     beforeCommit?: () => void,
   ): Promise<ImportBatchPlan>;
   finishJob(jobId: string, status: 'succeeded' | 'failed', at: string, message: string | null): Promise<void>;
-  /** Results in line order, `limit` at a time after `afterLine`. */
-  results(jobId: string, afterLine: number, limit: number): Promise<RowOutcome[]>;
+  /** A failed job being resumed: `running` again, its error message cleared. */
+  reopenJob(jobId: string, at: string): Promise<void>;
+  /** Committed batches' row outcomes in line order, `limit` batches at a time after the batch starting at `afterLine`. */
+  resultBatches(jobId: string, afterLine: number, limit: number): Promise<RowOutcome[][]>;
 }
 
 export interface ContactImportDependencies {
@@ -146,6 +148,10 @@ export class ContactImportService {
       message: null,
     };
     if (!unfinished) await this.deps.store.createJob(job);
+    else if (unfinished.status !== 'running') {
+      await this.deps.store.reopenJob(job.id, now);
+      job = { ...job, status: 'running', message: null, finishedAt: null, updatedAt: now };
+    }
 
     let counts = { ...job.counts };
     let rowsDone = job.rowsDone;
@@ -194,10 +200,12 @@ export class ContactImportService {
     await this.job(context, id);
     let afterLine = 0;
     for (;;) {
-      const page = await this.deps.store.results(id, afterLine, 1000);
-      yield* page;
-      if (page.length < 1000) return;
-      afterLine = (page[page.length - 1] as RowOutcome).line;
+      const batches = await this.deps.store.resultBatches(id, afterLine, 20);
+      for (const batch of batches) {
+        yield* batch;
+        afterLine = (batch[0] as RowOutcome).line;
+      }
+      if (batches.length < 20) return;
     }
   }
 

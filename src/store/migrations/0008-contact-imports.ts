@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 
 /**
  * Bulk contact import jobs (docs/bulk-import.md): one row per applied file, with its hash and options so that a
- * re-run of the same file resumes after the last committed batch, and one result row per data line of the file.
+ * re-run of the same file resumes after the last committed batch, and the row outcomes of each committed batch.
  * A job's progress (`rows_done`, `counts`) is written in the same transaction as each batch's user changes.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -30,19 +30,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('contact_import_jobs_file').on('contact_import_jobs').column('file_hash').execute();
 
+  // One row per committed batch (its outcomes as a JSON array): one insert per batch instead of one per line.
   await db.schema
     .createTable('contact_import_results')
     .addColumn('job_id', 'varchar(36)', (c) => c.notNull().references('contact_import_jobs.id').onDelete('cascade'))
-    .addColumn('line', 'integer', (c) => c.notNull())
-    /** The row's key as written (userPrincipalName or id). */
-    .addColumn('row_key', 'text', (c) => c.notNull())
-    /** changed, unchanged or rejected. */
-    .addColumn('outcome', 'varchar(16)', (c) => c.notNull())
-    .addColumn('column_name', 'text')
-    .addColumn('reason', 'text')
-    /** JSON: `{ warnings, normalizations, changes }`. */
-    .addColumn('detail', 'text', (c) => c.notNull())
-    .addPrimaryKeyConstraint('contact_import_results_pk', ['job_id', 'line'])
+    /** Line of the batch's first row; batches are read back in this order. */
+    .addColumn('first_line', 'integer', (c) => c.notNull())
+    /** JSON array of the batch's row outcomes: `{ line, key, outcome, column?, reason?, warnings, normalizations, changes }`. */
+    .addColumn('outcomes', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('contact_import_results_pk', ['job_id', 'first_line'])
     .execute();
 }
 

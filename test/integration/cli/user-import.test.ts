@@ -1,9 +1,12 @@
-import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import SqliteDatabase from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectOneLineError, sspr } from '../../support/run-sspr.js';
+import { cleanEnv, expectOneLineError, sspr } from '../../support/run-sspr.js';
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'sspr-cli-import-'));
 const dataDir = path.join(work, 'data');
@@ -72,7 +75,7 @@ describe('sspr user import and export', { timeout: 120_000 }, () => {
     ]);
     expect(run.code, run.stderr).toBe(3);
     expect(run.stderr).toContain('import: 3/3 rows (100%), changed 2, unchanged 0, rejected 1');
-    expect(run.stdout).toMatch(/3\s+ghost@example\.com\s+userPrincipalName\s+User not found\./);
+    expect(run.stdout).toMatch(/3\s+ghost@example\.com\s+rejected\s+userPrincipalName\s+User not found\./);
     const lines = readFileSync(results, 'utf8').trimEnd().split('\r\n');
     expect(lines[0]).toBe('line,key,outcome,column,reason,warnings,normalizations,changes');
     expect(lines[1]).toMatch(/^2,ada@example\.com,changed,,,,mobile: \(425\) 555-0101 -> \+1 4255550101,/);
@@ -111,5 +114,82 @@ describe('sspr user import and export', { timeout: 120_000 }, () => {
     const bad = path.join(work, 'bad.csv');
     writeFileSync(bad, 'userPrincipalName,pager\nada@example.com,123\n');
     expectOneLineError(await sspr(['user', 'import', bad, ...store]), "Unknown column in the header line: 'pager'");
+  });
+});
+
+describe('sspr user import killed with SIGKILL', { timeout: 180_000 }, () => {
+  const killDir = path.join(work, 'kill');
+  const killStore = ['--data-dir', killDir];
+  const file = path.join(work, 'titles.csv');
+  const count = 1_500; // three batches of 500
+
+  /** Runs `sspr user import FILE` and SIGKILLs it once its progress shows `killAfter` rows committed. */
+  function importUntil(
+    killAfter: number | null,
+  ): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'user', 'import', file, ...killStore], {
+        cwd: fileURLToPath(new URL('../../../', import.meta.url)),
+        env: cleanEnv(),
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const done = [...stderr.matchAll(/import: (\d+)\//g)].map((match) => Number(match[1]));
+        if (killAfter !== null && done.some((rows) => rows >= killAfter)) child.kill('SIGKILL');
+      });
+      child.on('error', reject);
+      child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
+    });
+  }
+
+  beforeAll(async () => {
+    const migrated = await sspr(['migrate', ...killStore]);
+    expect(migrated.code, migrated.stderr).toBe(0);
+    // Users straight into the store: creating 1,500 through the CLI would hash 1,500 passwords.
+    const sqlite = new SqliteDatabase(path.join(killDir, 'sspr.db'));
+    const insert = sqlite.prepare(`insert into users (id, user_principal_name, upn_key, display_name, mail_nickname,
+      account_enabled, other_mails, created_at, updated_at, force_change_password)
+      values (?, ?, ?, ?, ?, 1, '[]', ?, ?, 0)`);
+    const now = new Date().toISOString();
+    sqlite.transaction(() => {
+      for (let i = 0; i < count; i += 1) {
+        insert.run(randomUUID(), `u${i}@example.com`, `u${i}@example.com`, `U ${i}`, `u${i}`, now, now);
+      }
+    })();
+    sqlite.close();
+    const lines = ['userPrincipalName,jobTitle'];
+    for (let i = 0; i < count; i += 1) lines.push(`u${i}@example.com,Title ${i}`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+  });
+
+  it('killed twice, then re-run: the state and the audit log of one clean run', async () => {
+    const first = await importUntil(500);
+    const second = await importUntil(1000);
+    const last = await importUntil(null);
+    expect(last.code, last.stderr).toBe(0);
+    // Each kill lands after a committed batch (unless the run had already finished): the re-runs resume.
+    if (first.signal === 'SIGKILL') expect(second.stderr).toMatch(/^import: 500\/1500/);
+    if (second.signal === 'SIGKILL') expect(last.stderr).toMatch(/^import: 1000\/1500/);
+
+    const sqlite = new SqliteDatabase(path.join(killDir, 'sspr.db'), { readonly: true });
+    const titles = sqlite
+      .prepare("select count(*) as n from users where job_title = 'Title ' || substr(mail_nickname, 2)")
+      .get() as { n: number };
+    const events = sqlite
+      .prepare("select count(*) as n from audit_events where activity_display_name = 'Update user'")
+      .get() as { n: number };
+    const jobs = sqlite.prepare('select status, rows_done, counts from contact_import_jobs').all() as {
+      status: string;
+      rows_done: number;
+      counts: string;
+    }[];
+    sqlite.close();
+    expect(titles.n).toBe(count);
+    expect(events.n).toBe(count);
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]).toMatchObject({ status: 'succeeded', rows_done: count });
+    expect(JSON.parse(jobs[0]?.counts ?? '{}')).toEqual({ changed: count, unchanged: 0, rejected: 0, warnings: 0 });
   });
 });

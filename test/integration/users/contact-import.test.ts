@@ -206,6 +206,12 @@ describe.each(dialectsUnderTest)('bulk contact import on $name', { timeout: 30_0
     expect((await user('dan@contoso.com')).jobTitle).toBe('Crash test dan');
     expect((await user('eve@contoso.com')).jobTitle).toBeNull();
     expect(await updateEvents()).toBe(before + 4);
+    const failed = await server.database.store.db
+      .selectFrom('contact_import_jobs')
+      .selectAll()
+      .where('status', '=', 'failed')
+      .executeTakeFirstOrThrow();
+    expect(failed).toMatchObject({ rows_done: 4, total_rows: 7, message: 'simulated crash' });
 
     await expect(service().import(operator, file, { normalize: false, resume: true })).resolves.toMatchObject({
       resumed: true,
