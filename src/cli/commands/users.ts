@@ -458,7 +458,7 @@ function registerMethodCommands(user: Command, io: CliIo, kind: MethodKind): voi
     io.stdout(`${formatOutput(flags.output, rows, methodColumns[kind], single)}\n`);
 
   base(group.command('list').description(`list the ${kind} methods (Get-MgUserAuthentication${noun}Method -UserId)`))
-    .option(idOption, 'show only this method')
+    .option(`${idOption} <id>`, 'show only this method')
     .action(async (positional: string | undefined, flags) => {
       const id = userIdFrom(positional, flags);
       const methodId = methodIdOf(flags, false);
@@ -485,7 +485,7 @@ function registerMethodCommands(user: Command, io: CliIo, kind: MethodKind): voi
 
   const update = base(
     group.command('update').description(`change a ${kind} method (Update-MgUserAuthentication${noun}Method)`),
-  ).option(idOption, 'the method id');
+  ).option(`${idOption} <id>`, 'the method id');
   if (kind === 'phone')
     update
       .requiredOption('--phone-number <number>', 'in the SSPR format, e.g. "+1 4251234567"')
@@ -503,7 +503,7 @@ function registerMethodCommands(user: Command, io: CliIo, kind: MethodKind): voi
 
   const remove = base(
     group.command('remove').description(`delete a ${kind} method (Remove-MgUserAuthentication${noun}Method)`),
-  ).option(idOption, 'the method id');
+  ).option(`${idOption} <id>`, 'the method id');
   if (kind === 'phone')
     remove.addOption(
       new Option('--phone-type <type>', 'names the method when no id is given').choices([...phoneTypes]),
