@@ -188,7 +188,11 @@ interface Column {
 
 /** `--property` / `--select`: Graph names and AzureAD names, any case; each column is what was asked for. */
 function columnsFor(text: string | undefined, fallback: readonly UserProperty[]): Column[] {
-  const names = parseSelect(text, [...allUserProperties, ...Object.keys(legacyProperties)]) ?? fallback;
+  // `*` is every Graph property, once; the AzureAD names are spellings for some of them.
+  const names =
+    text?.trim() === '*'
+      ? allUserProperties
+      : (parseSelect(text, [...allUserProperties, ...Object.keys(legacyProperties)]) ?? fallback);
   return names.map((name) => {
     const legacy = legacyProperties[name];
     if (legacy)
@@ -493,7 +497,9 @@ function registerMethodCommands(user: Command, io: CliIo, kind: MethodKind): voi
   else update.requiredOption('--email-address <address>', 'the authentication email address');
   update.action(async (positional: string | undefined, flags) => {
     const id = userIdFrom(positional, flags);
-    const methodId = methodIdOf(flags, true) as string;
+    // One email method per user, with a fixed id: it may be left out.
+    const methodId =
+      kind === 'email' ? (methodIdOf(flags, false) ?? emailMethodId) : (methodIdOf(flags, true) as string);
     const body = kind === 'phone' ? { phoneNumber: flags.phoneNumber } : { emailAddress: flags.emailAddress };
     await withUserBackend(flags, io, async (backend) => {
       await backend.updateMethod(kind, id, methodId, body);

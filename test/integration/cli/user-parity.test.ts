@@ -135,6 +135,13 @@ function parityCases(name: string, setup: () => Promise<{ env: NodeJS.ProcessEnv
       expect(csv).toContain('Ada Lovelace,ada@contoso.com,ada@example.org;ada@example.net,+1 4255550101,+1 4255550102');
     });
 
+    it('--property * is every Graph property once', async () => {
+      const all = await json('user', 'get', 'ada@contoso.com', '--property', '*');
+      expect(Object.keys(all)).toContain('otherMails');
+      expect(Object.keys(all)).toContain('onPremisesSyncEnabled');
+      expect(Object.keys(all)).not.toContain('mobile');
+    });
+
     it('Get-MgUser -Filter / Get-AzureADUser -Filter and -Top', async () => {
       expect(
         await json(
@@ -179,6 +186,16 @@ function parityCases(name: string, setup: () => Promise<{ env: NodeJS.ProcessEnv
       );
       const listed = await json('user', 'phone-method', 'list', ...user);
       expect(listed).toEqual([expect.objectContaining({ phoneNumber: '+1 4255550198', phoneType: 'mobile' })]);
+      expect(
+        await json(
+          'user',
+          'phone-method',
+          'list',
+          ...user,
+          '--phone-authentication-method-id',
+          '3179e48a-750b-4051-897c-87b9720928f7',
+        ),
+      ).toMatchObject({ phoneNumber: '+1 4255550198' });
       const table = await sspr('user', 'phone-method', 'list', ...user);
       expect(table.split('\n')[0]).toMatch(/^id +phoneNumber +phoneType +smsSignInState$/);
       await sspr('user', 'phone-method', 'remove', ...user, '--phone-type', 'mobile');
@@ -191,6 +208,10 @@ function parityCases(name: string, setup: () => Promise<{ env: NodeJS.ProcessEnv
         id: '3ddfcfc8-9383-446f-83cc-3ab9be4be18f',
         emailAddress: 'ada@example.org',
       });
+      await sspr('user', 'email-method', 'update', ...user, '--email-address', 'ada@example.net');
+      expect(await json('user', 'email-method', 'list', ...user)).toEqual([
+        { id: '3ddfcfc8-9383-446f-83cc-3ab9be4be18f', emailAddress: 'ada@example.net' },
+      ]);
       await sspr('user', 'email-method', 'remove', ...user);
       expect(await json('user', 'email-method', 'list', ...user)).toEqual([]);
     });
