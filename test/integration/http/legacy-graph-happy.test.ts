@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dialectsUnderTest } from '../../support/databases.js';
 import { azureAdGraphTokenFor, azureAdModuleHeaders, decodeClaims } from '../../support/legacy-graph.js';
 import { createTestServer, operator, type TestServer } from '../../support/test-container.js';
 
@@ -8,7 +9,7 @@ type Json = Record<string, unknown>;
  * Requests as the AzureAD PowerShell module sends them (Set-AzureADUser / Get-AzureADUser: PATCH/GET
  * `https://graph.windows.net/{tenantId}/users/{ObjectId}?api-version=1.6`), replayed against this server.
  */
-describe('legacy Azure AD Graph API: AzureAD module requests', () => {
+describe.each(dialectsUnderTest)('legacy Azure AD Graph API: AzureAD module requests on $name', (dialect) => {
   let server: TestServer;
   let token: string;
   let tenantId: string;
@@ -29,7 +30,7 @@ describe('legacy Azure AD Graph API: AzureAD module requests', () => {
     });
 
   beforeAll(async () => {
-    server = await createTestServer();
+    server = await createTestServer({ database: await dialect.create() });
     tenantId = server.container.tenant.tenantId;
     token = await azureAdGraphTokenFor(server, ['Directory.ReadWrite.All']);
     const created = await server.container.users.createUser(operator, {
