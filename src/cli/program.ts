@@ -5,20 +5,8 @@ import { redactedConfig } from '../config.js';
 import { writeDevelopmentCertificates } from '../connectors/tls/dev-certificate.js';
 import { createContainer } from '../container.js';
 import { DomainError } from '../domain/errors.js';
-import { generateCompliantPassword } from '../domain/password-policy.js';
-import { allUserProperties, defaultUserProperties, parseUserChanges, type UserProperty } from '../domain/user.js';
-import { defaultPageSize, maxPageSize, type UserListQuery } from '../domain/user-query.js';
-import { parseSelect, parseUserFilter } from '../http/graph/odata/index.js';
 import { buildServer } from '../http/server.js';
-import {
-  type CliIo,
-  configFrom,
-  list,
-  operatorContext,
-  outputOption,
-  withContainer,
-  withStoreOptions,
-} from './command-context.js';
+import { type CliIo, configFrom, list, operatorContext, withContainer, withStoreOptions } from './command-context.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerLoginCommands } from './commands/login.js';
 import { registerOutboxCommands } from './commands/outbox.js';
@@ -27,7 +15,7 @@ import { registerReportCommands } from './commands/report.js';
 import { registerRoleCommands } from './commands/roles.js';
 import { registerSyncCommands } from './commands/sync.js';
 import { registerUserImportCommands } from './commands/user-import.js';
-import { formatOutput } from './output.js';
+import { registerUserCommands } from './commands/users.js';
 
 export type { CliIo } from './command-context.js';
 
@@ -151,124 +139,7 @@ export function buildProgram(io: CliIo): Command {
 
   const user = program.command('user').description('directory users and their contact info');
   registerUserImportCommands(user, io);
-  withStoreOptions(user.command('get').description('show one user (like Get-MgUser -UserId)'))
-    .argument('<user>', 'user principal name or id')
-    .option('--select <list>', 'properties to show, comma-separated', (value: string) => value)
-    .addOption(outputOption(['table', 'json'], 'table'))
-    .action(async (id: string, flags) => {
-      await withContainer(flags, io, async (container) => {
-        const properties = (parseSelect(flags.select, allUserProperties) ?? defaultUserProperties) as UserProperty[];
-        const found = await container.users.getUser(operatorContext(), id);
-        const row = Object.fromEntries(properties.map((property) => [property, found[property]]));
-        io.stdout(`${formatOutput(flags.output, [row], properties, true)}\n`);
-      });
-    });
-
-  withStoreOptions(user.command('list').description('list users (like Get-MgUser -All)'))
-    .option('--select <list>', 'properties to show, comma-separated', (value: string) => value)
-    .option('--filter <odata>', 'OData filter, e.g. "startswith(displayName,\'A\')"')
-    .option('--top <n>', 'stop after n users', (value) => Number(value))
-    .addOption(outputOption(['table', 'json', 'csv'], 'table'))
-    .action(async (flags) => {
-      await withContainer(flags, io, async (container) => {
-        const properties = (parseSelect(flags.select, allUserProperties) ?? [
-          'displayName',
-          'userPrincipalName',
-          'id',
-        ]) as UserProperty[];
-        const filter = flags.filter === undefined ? undefined : parseUserFilter(flags.filter);
-        const limit = flags.top === undefined ? Number.POSITIVE_INFINITY : flags.top;
-        if (!(limit >= 1)) throw new DomainError('invalid_request', {}, '--top must be a positive number');
-        const rows: Record<string, unknown>[] = [];
-        const context = operatorContext();
-        let query: UserListQuery = {
-          top: Math.min(maxPageSize, limit, defaultPageSize * 5),
-          ...(filter && { filter }),
-        };
-        for (;;) {
-          const page = await container.users.listUsers(context, query);
-          for (const found of page.users) {
-            if (rows.length >= limit) break;
-            rows.push(Object.fromEntries(properties.map((property) => [property, found[property]])));
-          }
-          if (!page.next || rows.length >= limit) break;
-          query = { ...query, after: page.next };
-        }
-        io.stdout(`${formatOutput(flags.output, rows, properties)}\n`);
-      });
-    });
-
-  withStoreOptions(user.command('update').description('change contact info (like Update-MgUser)'))
-    .argument('<user>', 'user principal name or id')
-    .option('--mobile-phone <value>', 'Mobile phone; "" clears it')
-    .option('--business-phones <value>', 'Office phone (at most one); "" clears it')
-    .option('--other-mails <list>', 'Alternate email addresses, comma-separated; "" clears them')
-    .option('--display-name <value>', 'display name')
-    .option('--job-title <value>', 'job title; "" clears it')
-    .option('--office-location <value>', 'office location; "" clears it')
-    .action(async (id: string, flags) => {
-      const body: Record<string, unknown> = {};
-      if (flags.mobilePhone !== undefined) body.mobilePhone = flags.mobilePhone === '' ? null : flags.mobilePhone;
-      if (flags.businessPhones !== undefined) body.businessPhones = list(flags.businessPhones);
-      if (flags.otherMails !== undefined) body.otherMails = list(flags.otherMails);
-      if (flags.displayName !== undefined) body.displayName = flags.displayName;
-      if (flags.jobTitle !== undefined) body.jobTitle = flags.jobTitle === '' ? null : flags.jobTitle;
-      if (flags.officeLocation !== undefined)
-        body.officeLocation = flags.officeLocation === '' ? null : flags.officeLocation;
-      if (Object.keys(body).length === 0)
-        throw new DomainError('invalid_request', {}, 'nothing to change: give at least one property option');
-      const changes = parseUserChanges(body, 'update');
-      await withContainer(flags, io, async (container) => {
-        await container.users.updateUser(operatorContext(), id, changes);
-        io.stdout(`updated ${id}: ${Object.keys(body).join(', ')}\n`);
-      });
-    });
-
-  withStoreOptions(user.command('create').description('create a cloud user (like New-MgUser)'))
-    .requiredOption('--user-principal-name <upn>', 'sign-in name, e.g. ada@example.com')
-    .requiredOption('--display-name <name>', 'display name')
-    .option('--password <password>', 'initial password (default: generated and printed once)')
-    .option('--mobile-phone <value>', 'Mobile phone')
-    .option('--business-phones <value>', 'Office phone')
-    .option('--other-mails <list>', 'Alternate email addresses, comma-separated', list)
-    .option('--json', 'print the created user as JSON')
-    .action(async (flags) => {
-      const generated = flags.password === undefined ? generateCompliantPassword() : undefined;
-      const changes = parseUserChanges(
-        {
-          userPrincipalName: flags.userPrincipalName,
-          displayName: flags.displayName,
-          accountEnabled: true,
-          mailNickname:
-            String(flags.userPrincipalName)
-              .split('@')[0]
-              ?.replace(/[^A-Za-z0-9._-]/g, '') || 'user',
-          passwordProfile: { password: flags.password ?? generated, forceChangePasswordNextSignIn: true },
-          ...(flags.mobilePhone !== undefined && { mobilePhone: flags.mobilePhone }),
-          ...(flags.businessPhones !== undefined && { businessPhones: list(flags.businessPhones) }),
-          ...(flags.otherMails !== undefined && { otherMails: flags.otherMails }),
-        },
-        'create',
-      );
-      await withContainer(flags, io, async (container) => {
-        const created = await container.users.createUser(operatorContext(), changes);
-        if (flags.json)
-          io.stdout(`${JSON.stringify({ ...created, ...(generated && { initialPassword: generated }) }, null, 2)}\n`);
-        else {
-          io.stdout(`created ${created.userPrincipalName} (${created.id})\n`);
-          if (generated) io.stdout(`initial password (shown once, must be changed at first sign-in): ${generated}\n`);
-        }
-      });
-    });
-
-  withStoreOptions(user.command('delete').description('delete a user (like Remove-MgUser)'))
-    .argument('<user>', 'user principal name or id')
-    .action(async (id: string, flags) => {
-      await withContainer(flags, io, async (container) => {
-        await container.users.deleteUser(operatorContext(), id);
-        io.stdout(`deleted ${id}\n`);
-      });
-    });
+  registerUserCommands(user, io);
 
   registerLoginCommands(program, io);
   registerPolicyCommands(program, io);

@@ -29,6 +29,7 @@ type Query = Record<string, string | string[] | undefined>;
 
 /** The only version served: the one the AzureAD PowerShell module calls. */
 export const legacyApiVersion = '1.6';
+const graphVersions: ReadonlySet<string> = new Set(['v1.0', 'beta']);
 const knownQueryOptions = new Set(['api-version', '$filter', '$top', '$skiptoken', '$orderby']);
 /** Relative `odata.nextLink` of a users page, as Azure AD Graph wrote it; served too, for clients that follow it. */
 const nextLinkPath = `directoryObjects/$/${legacyUserType}`;
@@ -43,6 +44,11 @@ export async function legacyUsersRoutes(app: FastifyInstance, options: LegacyUse
   // Every failure on this surface, the hooks' included, in the legacy shape.
   app.setErrorHandler((error: FastifyError | DomainError, request, reply) => sendLegacyError(error, request, reply));
   app.addHook('onRequest', async (request, reply) => {
+    // `/v1.0/users/{id}/unknown` matches these patterns too: it stays Graph's, with Graph's not-found answer.
+    if (graphVersions.has((request.params as { tenant: string }).tenant)) {
+      reply.callNotFound();
+      return reply;
+    }
     await authenticate(request);
     assertApiVersion(request.query as Query);
     const { tenant } = request.params as { tenant: string };
@@ -92,6 +98,8 @@ export async function legacyUsersRoutes(app: FastifyInstance, options: LegacyUse
       .send({ 'odata.metadata': `${metadataUrl(request)}/@Element`, ...toLegacyUser(user) });
   });
 
+  await legacyUnsupportedRoutes(app);
+
   app.patch('/:tenant/users/:id', async (request, reply) => {
     assertKnownOptions(request.query as Query, ['api-version']);
     const changes = parseLegacyUserChanges(request.body);
@@ -99,6 +107,24 @@ export async function legacyUsersRoutes(app: FastifyInstance, options: LegacyUse
     await options.users().updateUser(requestContextOf(request), id, changes);
     return reply.code(204).send();
   });
+}
+
+/**
+ * Everything else under the users paths (create, delete, navigation properties such as `memberOf`) is not
+ * served here: one clear legacy error, after the same token check, instead of the Graph-shaped not-found.
+ */
+export async function legacyUnsupportedRoutes(app: FastifyInstance): Promise<void> {
+  const refuse = async (request: FastifyRequest) => {
+    const path = request.url.split('?')[0] ?? '';
+    throw new DomainError(
+      'invalid_request',
+      {},
+      `${request.method} ${path} is not supported by this server's Azure AD Graph API (GET and PATCH of users are); use the Graph API under /v1.0.`,
+    );
+  };
+  app.route({ method: ['POST', 'PUT', 'DELETE'], url: '/:tenant/users', handler: refuse });
+  app.route({ method: ['POST', 'PUT', 'DELETE'], url: '/:tenant/users/:id', handler: refuse });
+  app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/:tenant/users/:id/*', handler: refuse });
 }
 
 function isThisTenant(segment: string, tenant: LegacyUsersRouteOptions['tenant']): boolean {

@@ -110,6 +110,30 @@ describe('legacy Azure AD Graph API: errors in the odata.error shape', () => {
         expectLegacyError(response, 404, 'Request_ResourceNotFound', new RegExp(missing));
       }
     });
+
+    it('other methods and navigation paths are a legacy 400 naming what is served, not a Graph-shaped 404', async () => {
+      for (const [method, path] of [
+        ['POST', '/users'],
+        ['DELETE', `/users/${userId}`],
+        ['GET', `/users/${userId}/memberOf`],
+        ['PATCH', `/users/${userId}/manager/$ref`],
+      ] as const) {
+        const response = await server.app.inject({
+          method,
+          url: `/${tenantId}${path}?api-version=1.6`,
+          headers: azureAdModuleHeaders(token),
+        });
+        expectLegacyError(response, 400, 'Request_BadRequest', /not supported by this server's Azure AD Graph API/);
+      }
+      // Anonymous callers still get the 401 first.
+      const anonymous = await server.app.inject({
+        method: 'DELETE',
+        url: `/${tenantId}/users/${userId}?api-version=1.6`,
+      });
+      expectLegacyError(anonymous, 401, 'Authentication_MissingOrMalformed');
+      // Nothing was deleted.
+      expect((await send('GET', `/${tenantId}/users/${userId}?api-version=1.6`)).statusCode).toBe(200);
+    });
   });
 
   describe('PATCH bodies', () => {

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dialectsUnderTest } from '../../support/databases.js';
 import { azureAdGraphTokenFor, azureAdModuleHeaders, decodeClaims } from '../../support/legacy-graph.js';
 import { createTestServer, operator, type TestServer } from '../../support/test-container.js';
 
@@ -8,7 +10,7 @@ type Json = Record<string, unknown>;
  * Requests as the AzureAD PowerShell module sends them (Set-AzureADUser / Get-AzureADUser: PATCH/GET
  * `https://graph.windows.net/{tenantId}/users/{ObjectId}?api-version=1.6`), replayed against this server.
  */
-describe('legacy Azure AD Graph API: AzureAD module requests', () => {
+describe.each(dialectsUnderTest)('legacy Azure AD Graph API: AzureAD module requests on $name', (dialect) => {
   let server: TestServer;
   let token: string;
   let tenantId: string;
@@ -29,7 +31,7 @@ describe('legacy Azure AD Graph API: AzureAD module requests', () => {
     });
 
   beforeAll(async () => {
-    server = await createTestServer();
+    server = await createTestServer({ database: await dialect.create() });
     tenantId = server.container.tenant.tenantId;
     token = await azureAdGraphTokenFor(server, ['Directory.ReadWrite.All']);
     const created = await server.container.users.createUser(operator, {
@@ -213,4 +215,64 @@ describe('legacy Azure AD Graph API: AzureAD module requests', () => {
     });
     expect(read.statusCode, read.body).toBe(200);
   });
+});
+
+interface Exchange {
+  readonly cmdlet: string;
+  readonly request: {
+    readonly method: 'GET' | 'PATCH';
+    readonly path: string;
+    readonly query: Record<string, string>;
+    readonly headers: Record<string, string>;
+    readonly body?: Json;
+  };
+  readonly response: {
+    readonly status: number;
+    readonly headers?: Record<string, string>;
+    readonly body?: Json;
+    readonly bodyHas?: string[];
+  };
+}
+
+const fixture = JSON.parse(readFileSync(new URL('./fixtures/azuread-module.json', import.meta.url), 'utf8')) as {
+  exchanges: Exchange[];
+};
+
+describe('legacy Azure AD Graph API: the hand-written AzureAD module fixtures, in order', () => {
+  let server: TestServer;
+  let token: string;
+
+  beforeAll(async () => {
+    server = await createTestServer();
+    token = await azureAdGraphTokenFor(server, ['Directory.ReadWrite.All']);
+    for (const upn of ['user@contoso.com', 'other@contoso.com']) {
+      await server.container.users.createUser(operator, {
+        userPrincipalName: upn,
+        displayName: upn === 'user@contoso.com' ? 'Seed User' : 'Other User',
+        mailNickname: upn.split('@')[0] ?? 'x',
+        accountEnabled: true,
+        passwordProfile: { password: 'Correct-Horse-Battery-9', forceChangePasswordNextSignIn: true },
+      });
+    }
+  });
+  afterAll(async () => server.close());
+
+  it.each(fixture.exchanges.map((exchange, index) => [index, exchange.cmdlet, exchange] as const))(
+    '%i: %s',
+    async (_index, _cmdlet, exchange) => {
+      const query = new URLSearchParams(exchange.request.query).toString();
+      const response = await server.app.inject({
+        method: exchange.request.method,
+        url: `${exchange.request.path.replace('{tenantId}', server.container.tenant.tenantId)}?${query}`,
+        headers: { ...exchange.request.headers, authorization: `Bearer ${token}` },
+        ...(exchange.request.body && { payload: JSON.stringify(exchange.request.body) }),
+      });
+      expect(response.statusCode, response.body).toBe(exchange.response.status);
+      for (const [name, value] of Object.entries(exchange.response.headers ?? {}))
+        expect(response.headers[name]).toBe(value);
+      if (exchange.response.status === 204) expect(response.body).toBe('');
+      if (exchange.response.body) expect(response.json()).toMatchObject(exchange.response.body);
+      for (const key of exchange.response.bodyHas ?? []) expect(response.json()).toHaveProperty([key]);
+    },
+  );
 });
