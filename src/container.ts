@@ -351,7 +351,7 @@ export async function createContainer(config: Config, overrides: ContainerOverri
     const directorySync = lazy(
       () =>
         new DirectorySyncService({
-          store: new SqlDirectorySyncRepository(database.db, new SecretBox(masterKey)),
+          store: new SqlDirectorySyncRepository(database.db, new SecretBox(masterKey), database.sqlite),
           // The settings' directory, opened per run (and closed after it by the service).
           openSource: openLdapSource,
           clock,
@@ -562,6 +562,7 @@ function openLdapSource(settings: SyncSettings): DirectorySource {
     pages: () => source.pages(),
     changedSince: (watermark) => source.changedSince(watermark),
     ...(settings.flavor === 'openldap' ? { anchors: () => source.anchors() } : {}),
+    entriesByAnchor: (anchors) => source.entriesByAnchor(anchors),
     currentWatermark: () => source.currentWatermark(),
     close: () => directory.close(),
   };

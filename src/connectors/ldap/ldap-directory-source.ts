@@ -58,6 +58,14 @@ export class LdapDirectorySource {
     }
   }
 
+  /** The entries in scope with these anchors (base64 of `entryUUID`, or of AD's GUID), 100 per search. */
+  async *entriesByAnchor(anchors: readonly string[]): AsyncIterable<readonly DirectoryEntry[]> {
+    for (let index = 0; index < anchors.length; index += 100) {
+      const terms = anchors.slice(index, index + 100).map((anchor) => anchorFilter(anchor, this.scope.flavor));
+      yield* this.search(`(&${this.filter}(|${terms.join('')}))`, this.attributes);
+    }
+  }
+
   /** OpenLDAP only: every anchor in scope, a page at a time. */
   async *anchors(): AsyncIterable<readonly string[]> {
     for await (const page of this.search(this.filter, ['entryUUID'])) {
@@ -102,6 +110,17 @@ export class LdapDirectorySource {
       });
     }
   }
+}
+
+/** A filter term matching the entry of an anchor (`anchorOf`'s base64). */
+function anchorFilter(anchor: string, flavor: DirectoryFlavor): string {
+  const hex = Buffer.from(anchor, 'base64').toString('hex');
+  if (flavor === 'activeDirectory') {
+    const escaped = hex.replace(/(..)/g, '\\$1');
+    return `(|(objectGUID=${escaped})(mS-DS-ConsistencyGuid=${escaped}))`;
+  }
+  const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  return `(entryUUID=${escapeFilterValue(uuid)})`;
 }
 
 /** RFC 4515 escaping for a value inside a filter. */

@@ -50,6 +50,12 @@ export interface DirectorySource {
    * whose anchor is missing has left the scope). Absent when the source reports deletions itself.
    */
   anchors?(): AsyncIterable<readonly string[]>;
+  /**
+   * The entries in scope among these anchors (`onPremisesImmutableId` values), a page at a time: a delta run reads
+   * again the objects the previous run reported in error (a duplicate UPN freed since, ...), as Entra Connect
+   * retries them every cycle. Absent: errors are retried by the next full run only.
+   */
+  entriesByAnchor?(anchors: readonly string[]): AsyncIterable<readonly DirectoryEntry[]>;
   /** The source's current watermark, read before anything else so that nothing changed during the run is missed. */
   currentWatermark(): Promise<string>;
   /** Releases the source's connections; called after a run on a source that `openSource` opened. */
@@ -197,6 +203,8 @@ export interface SyncStore {
   ): Promise<void>;
   /** The watermark of the latest succeeded run that wrote one (dry runs never do). */
   lastWatermark(): Promise<string | null>;
+  /** The anchors of the objects in error (not warnings) in that same run. */
+  lastRunErrorAnchors(): Promise<string[]>;
   findByAnchors(anchors: readonly string[]): Promise<SyncedUserState[]>;
   /** By lower-cased UPN. */
   findByUserPrincipalNames(keys: readonly string[]): Promise<SyncedUserState[]>;
@@ -507,12 +515,20 @@ export class DirectorySyncService {
         syncOtherMails: rules.some((rule) => rule.target === 'otherMails'),
         mapped: new Set(rules.map((rule) => rule.target)),
       };
-      let anchorsInScope: Set<string> | undefined;
-      if (kind === 'delta' && source.anchors) {
-        anchorsInScope = new Set();
-        for await (const anchors of source.anchors()) for (const anchor of anchors) anchorsInScope.add(anchor);
-      }
-      const pages = kind === 'full' ? source.pages() : source.changedSince(since as string);
+      // The delta's anchor-only scan runs alongside the changed entries (its own connection); the last page waits
+      // for it. A failure is seen there, not as an unhandled rejection.
+      const anchorScan =
+        kind === 'delta' && source.anchors ? collectAnchors(source.anchors()) : Promise.resolve(undefined);
+      anchorScan.catch(() => undefined);
+      const pages =
+        kind === 'full'
+          ? source.pages()
+          : deltaPages(
+              source,
+              since as string,
+              source.entriesByAnchor ? await this.deps.store.lastRunErrorAnchors() : [],
+              settings.flavor,
+            );
       const iterator = pages[Symbol.asyncIterator]();
       let current = await iterator.next();
       // Always one write, even for an empty source: it carries the end of the run.
@@ -522,6 +538,7 @@ export class DirectorySyncService {
         const next = await iterator.next();
         const last = next.done === true;
         const planned = await this.planPage(current.value, context, counts);
+        const anchorsInScope = last ? await anchorScan : undefined;
         if (dryRun) {
           pendingIssues.push(...planned.issues);
           // Bounded: a dry run reports its first issues, and counts all of them.
@@ -822,6 +839,37 @@ export class DirectorySyncService {
       correlationId: this.deps.newId(),
     };
   }
+}
+
+/** Every anchor the source's anchor-only scan reports. */
+async function collectAnchors(pages: AsyncIterable<readonly string[]>): Promise<Set<string>> {
+  const anchors = new Set<string>();
+  for await (const page of pages) for (const anchor of page) anchors.add(anchor);
+  return anchors;
+}
+
+/**
+ * A delta run's pages: the entries changed since the watermark, then those of the previous run's objects in error
+ * that were not among them (read again by anchor). Keeps the changed entries' anchors (the delta's size).
+ */
+async function* deltaPages(
+  source: DirectorySource,
+  since: string,
+  retryAnchors: readonly string[],
+  flavor: DirectoryFlavor,
+): AsyncIterable<readonly DirectoryEntry[]> {
+  const read = new Set<string>();
+  for await (const page of source.changedSince(since)) {
+    if (retryAnchors.length > 0) {
+      for (const entry of page) {
+        const anchor = anchorOf(entry, flavor);
+        if (anchor) read.add(anchor);
+      }
+    }
+    yield page;
+  }
+  const retry = retryAnchors.filter((anchor) => !read.has(anchor));
+  if (retry.length > 0 && source.entriesByAnchor) yield* source.entriesByAnchor(retry);
 }
 
 interface PageContext {
