@@ -555,6 +555,7 @@ function openLdapSource(settings: SyncSettings): DirectorySource {
     flavor: settings.flavor,
     baseDns: settings.baseDns,
     ...(settings.filter ? { filter: settings.filter } : {}),
+    ...(settings.groupDn ? { groupDn: settings.groupDn } : {}),
     pageSize: settings.pageSize,
     rules: effectiveMappings(settings),
   });

@@ -55,6 +55,7 @@ export function registerSyncCommands(program: Command, io: CliIo): void {
     .option('--bind-password-file <file>', 'file holding the bind password (stored encrypted; never a flag value)')
     .option('--base-dn <dn>', 'a base DN in scope (repeatable)', repeat)
     .option('--filter <filter>', 'LDAP filter for the users in scope (default by flavor)')
+    .option('--group-dn <dn>', "only members of this group are in scope ('' for no group)")
     .option('--ca-file <file>', 'PEM file of the CA that signs the directory certificate')
     .option('--tls-server-name <name>', 'name expected in the directory certificate')
     .option('--start-tls', 'upgrade ldap:// connections with StartTLS')
@@ -76,6 +77,7 @@ export function registerSyncCommands(program: Command, io: CliIo): void {
       }
       if (flags.baseDn !== undefined) input.baseDns = flags.baseDn;
       if (flags.filter !== undefined) input.filter = flags.filter;
+      if (flags.groupDn !== undefined) input.groupDn = flags.groupDn;
       if (flags.pageSize !== undefined) input.pageSize = flags.pageSize;
       if (flags.intervalMinutes !== undefined) input.intervalMinutes = flags.intervalMinutes;
       if (flags.timeoutSeconds !== undefined) {
