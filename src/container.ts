@@ -461,12 +461,14 @@ export async function createContainer(config: Config, overrides: ContainerOverri
         ).unref();
         return stop;
       },
-      close: () => {
+      close: async () => {
         directorySyncScheduler?.stop();
         directorySyncScheduler = undefined;
         clearInterval(retentionTimer);
         retentionTimer = undefined;
         smtpTransport?.close();
+        // Directory sync runs started through the admin API end (after their current page) before the store closes.
+        await directorySync().stop();
         return database.close();
       },
     };

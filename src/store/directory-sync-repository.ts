@@ -429,6 +429,11 @@ export class SqlDirectorySyncRepository {
     return rows.map(toRunRecord);
   }
 
+  async findRun(id: string): Promise<SyncRunRecord | undefined> {
+    const row = await this.db.selectFrom('directory_sync_runs').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toRunRecord(row);
+  }
+
   async runIssues(runId: string): Promise<SyncIssue[]> {
     const rows = await this.db
       .selectFrom('directory_sync_errors')

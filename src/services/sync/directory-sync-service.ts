@@ -212,6 +212,7 @@ export interface SyncStore {
   /** One transaction; returns the counters as committed (end-of-run deletions added). */
   applyPage(write: SyncPageWrite): Promise<SyncCounts>;
   listRuns(limit: number): Promise<SyncRunRecord[]>;
+  findRun(id: string): Promise<SyncRunRecord | undefined>;
   runIssues(runId: string): Promise<SyncIssue[]>;
 }
 
@@ -239,7 +240,20 @@ export interface SyncRunOptions {
   readonly source?: DirectorySource;
   /** Called after each page is planned (and, unless a dry run, committed), with the counters so far. */
   readonly onProgress?: (progress: SyncProgress) => void;
+  /** Called once the run is recorded (lease taken, run `running`), before it reads anything. */
+  readonly onStarted?: (runId: string, kind: SyncRunKind) => void;
 }
+
+/** A run started in the background (`start`): recorded and running; `completion` settles when it ends. */
+export interface StartedSyncRun {
+  readonly runId: string;
+  readonly kind: SyncRunKind;
+  readonly dryRun: boolean;
+  readonly completion: Promise<SyncRunResult>;
+}
+
+/** A run as `GET runs/{id}` shows it: its record, and while it runs in this instance, the pages read so far. */
+export type SyncRunView = SyncRunRecord & { readonly pagesRead: number | null };
 
 export interface SyncProgress {
   readonly runId: string;
@@ -292,6 +306,13 @@ const optionalTargets: readonly SyncTarget[] = [
 ];
 
 export class DirectorySyncService {
+  /** Runs of this instance in progress: their pages and counters so far. */
+  private readonly live = new Map<string, SyncProgress>();
+  /** Runs started in the background (`start`) and not yet ended. */
+  private readonly background = new Set<Promise<unknown>>();
+  private readonly backgroundById = new Map<string, Promise<SyncRunResult>>();
+  private stopping = false;
+
   constructor(private readonly deps: DirectorySyncDependencies) {}
 
   settings(): Promise<SyncSettings | undefined> {
@@ -362,6 +383,63 @@ export class DirectorySyncService {
 
   runFull(options: SyncRunOptions = {}): Promise<SyncRunResult> {
     return this.run('full', options);
+  }
+
+  /**
+   * Starts a run (a delta one without a watermark yet is a full one) and answers as soon as it is recorded, the run
+   * going on in the background (`POST runs`). Throws `sync_run_in_progress` when another run holds the lease.
+   */
+  start(kind: SyncRunKind, options: Omit<SyncRunOptions, 'onStarted'> = {}): Promise<StartedSyncRun> {
+    return new Promise((resolve, reject) => {
+      let started: { runId: string; kind: SyncRunKind } | undefined;
+      const completion = (kind === 'full' ? this.runFull : this.runDelta).call(this, {
+        ...options,
+        onStarted: (runId, runKind) => {
+          started = { runId, kind: runKind };
+          this.backgroundById.set(runId, completion);
+          resolve({ runId, kind: runKind, dryRun: options.dryRun === true, completion });
+        },
+      });
+      this.background.add(completion);
+      completion
+        .then(
+          // A run that failed while being recorded ends without having started: its outcome is the answer.
+          (result) => {
+            if (!started) resolve({ runId: result.runId, kind: result.kind, dryRun: result.dryRun, completion });
+          },
+          (error: unknown) => {
+            if (!started) reject(error);
+          },
+        )
+        .finally(() => {
+          this.background.delete(completion);
+          if (started) this.backgroundById.delete(started.runId);
+        });
+    });
+  }
+
+  /** The outcome of a background run of this instance, once it ends; undefined when it is not running here. */
+  whenEnded(runId: string): Promise<SyncRunResult> | undefined {
+    return this.backgroundById.get(runId);
+  }
+
+  /** A run's record, with the pages read so far while it runs in this instance; undefined when unknown. */
+  async findRun(runId: string): Promise<SyncRunView | undefined> {
+    const record = await this.deps.store.findRun(runId);
+    if (!record) return undefined;
+    const live = record.status === 'running' ? this.live.get(runId) : undefined;
+    return live
+      ? { ...record, counts: live.counts, pagesRead: live.page }
+      : { ...record, pagesRead: record.status === 'running' ? 0 : null };
+  }
+
+  /**
+   * Ends this instance's background runs (server shutdown): each stops after its current page and is recorded as
+   * failed; resolves when all have ended. A stopped run is repeated safely by the next one.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.allSettled([...this.background]);
   }
 
   /**
@@ -471,7 +549,10 @@ export class DirectorySyncService {
       return this.deps.store.acquireLease(holder, now.toISOString(), new Date(now.getTime() + leaseMs).toISOString());
     };
     if (!(await takeLease()) && !(await this.takeOverDeadHolder(holder, leaseMs))) {
-      throw new DomainError('invalid_request', {}, 'Another directory sync run is in progress.');
+      const current = await this.deps.store.leaseHolder();
+      throw new DomainError('sync_run_in_progress', {
+        runId: current ? `run ${current.holder.split(':').at(-1)}` : 'another instance',
+      });
     }
     const counts: SyncCounts = { read: 0, added: 0, updated: 0, deleted: 0, unchanged: 0, errors: 0, warnings: 0 };
     const runTarget = (modified: readonly ModifiedProperty[] = []) => [
@@ -504,6 +585,8 @@ export class DirectorySyncService {
         },
         this.audit('Start directory synchronization run', 'DirectoryManagement', 'Other', runTarget()),
       );
+      this.live.set(runId, { runId, kind, page: 0, counts: { ...counts } });
+      options.onStarted?.(runId, kind);
       // Read first: whatever changes while the run reads is read again by the next delta.
       const watermark = await source.currentWatermark();
       const rules = effectiveMappings(settings);
@@ -537,6 +620,7 @@ export class DirectorySyncService {
       while (!current.done) {
         const next = await iterator.next();
         const last = next.done === true;
+        if (this.stopping) throw new Error('stopped: the server is shutting down');
         const planned = await this.planPage(current.value, context, counts);
         const anchorsInScope = last ? await anchorScan : undefined;
         if (dryRun) {
@@ -577,7 +661,9 @@ export class DirectorySyncService {
           Object.assign(counts, await this.deps.store.applyPage(write));
         }
         page++;
-        options.onProgress?.({ runId, kind, page, counts: { ...counts } });
+        const progress = { runId, kind, page, counts: { ...counts } };
+        this.live.set(runId, progress);
+        options.onProgress?.(progress);
         current = next;
       }
       if (dryRun) {
@@ -613,6 +699,7 @@ export class DirectorySyncService {
       }
       return { runId, kind, dryRun, status: 'failed', counts, message };
     } finally {
+      this.live.delete(runId);
       await this.deps.store.releaseLease(holder).catch(() => undefined);
     }
   }
