@@ -669,21 +669,32 @@ async function softDeleteUnseen(
   let deleted = 0;
   let after = '';
   for (;;) {
+    // A walk along the primary key, filtered here: any condition in the query lets the database pick another
+    // index and sort every synced user again for each chunk (quadratic when most users are unseen, as in a delta).
     const rows = await trx
       .selectFrom('users')
-      .select(['id', 'display_name', 'user_principal_name', 'on_premises_immutable_id'])
-      .where('on_premises_sync_enabled', '=', 1)
-      .where('soft_deleted_at', 'is', null)
-      .where((eb) => eb.or([eb('sync_seen_run', 'is', null), eb('sync_seen_run', '!=', write.runId)]))
+      .select([
+        'id',
+        'display_name',
+        'user_principal_name',
+        'on_premises_immutable_id',
+        'on_premises_sync_enabled',
+        'soft_deleted_at',
+        'sync_seen_run',
+      ])
       .where('id', '>', after)
       .orderBy('id')
       .limit(chunkSize)
       .execute();
     if (rows.length === 0) return deleted;
     after = rows[rows.length - 1]?.id ?? after;
-    const gone = anchorsInScope
-      ? rows.filter((row) => row.on_premises_immutable_id === null || !anchorsInScope.has(row.on_premises_immutable_id))
-      : rows;
+    const gone = rows.filter(
+      (row) =>
+        row.on_premises_sync_enabled === 1 &&
+        row.soft_deleted_at === null &&
+        row.sync_seen_run !== write.runId &&
+        (!anchorsInScope || row.on_premises_immutable_id === null || !anchorsInScope.has(row.on_premises_immutable_id)),
+    );
     if (gone.length === 0) continue;
     await trx
       .updateTable('users')
