@@ -414,7 +414,7 @@ export async function createContainer(config: Config, overrides: ContainerOverri
     const directorySync = lazy(
       () =>
         new DirectorySyncService({
-          store: new SqlDirectorySyncRepository(database.db, new SecretBox(masterKey)),
+          store: new SqlDirectorySyncRepository(database.db, new SecretBox(masterKey), database.sqlite),
           // The settings' directory, opened per run (and closed after it by the service).
           openSource: openLdapSource,
           clock,
@@ -559,12 +559,14 @@ export async function createContainer(config: Config, overrides: ContainerOverri
         ).unref();
         return stop;
       },
-      close: () => {
+      close: async () => {
         directorySyncScheduler?.stop();
         directorySyncScheduler = undefined;
         clearInterval(retentionTimer);
         retentionTimer = undefined;
         smtpTransport?.close();
+        // Directory sync runs started through the admin API end (after their current page) before the store closes.
+        await directorySync().stop();
         return database.close();
       },
     };
@@ -653,6 +655,7 @@ function openLdapSource(settings: SyncSettings): DirectorySource {
     flavor: settings.flavor,
     baseDns: settings.baseDns,
     ...(settings.filter ? { filter: settings.filter } : {}),
+    ...(settings.groupDn ? { groupDn: settings.groupDn } : {}),
     pageSize: settings.pageSize,
     rules: effectiveMappings(settings),
   });
@@ -660,6 +663,7 @@ function openLdapSource(settings: SyncSettings): DirectorySource {
     pages: () => source.pages(),
     changedSince: (watermark) => source.changedSince(watermark),
     ...(settings.flavor === 'openldap' ? { anchors: () => source.anchors() } : {}),
+    entriesByAnchor: (anchors) => source.entriesByAnchor(anchors),
     currentWatermark: () => source.currentWatermark(),
     close: () => directory.close(),
   };

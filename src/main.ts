@@ -8,6 +8,7 @@ async function main(argv: readonly string[]): Promise<number> {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     env: process.env,
+    stderrIsTTY: process.stderr.isTTY === true,
   });
   try {
     await program.parseAsync(argv as string[]);

@@ -11,6 +11,8 @@ export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly env: NodeJS.ProcessEnv;
+  /** stderr is a terminal: progress may redraw one line instead of printing one line per step. */
+  readonly stderrIsTTY?: boolean;
 }
 
 export interface StoreFlags {

@@ -312,8 +312,21 @@ function firstBinary(entry: DirectoryEntry, name: string): Uint8Array | undefine
 function sourceValues(entry: DirectoryEntry, source: MappingSource): string[] {
   if (source.kind === 'constant') return [source.value];
   if (source.kind === 'attribute') return [...(findKey(entry.attributes, source.attribute) ?? [])];
-  const value = evaluate(parseExpression(source.expression), entry);
+  const value = evaluate(parsedExpression(source.expression), entry);
   return value === null ? [] : [value];
+}
+
+/** Parsed mapping expressions by text: a run maps every entry with the same few rules. */
+const parsedExpressions = new Map<string, Expression>();
+
+function parsedExpression(text: string): Expression {
+  let expression = parsedExpressions.get(text);
+  if (expression === undefined) {
+    expression = parseExpression(text);
+    if (parsedExpressions.size >= 256) parsedExpressions.clear();
+    parsedExpressions.set(text, expression);
+  }
+  return expression;
 }
 
 // --- expressions -------------------------------------------------------------------------------------------

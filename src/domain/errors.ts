@@ -45,6 +45,8 @@ export const errorCatalog = {
   device_code_expired: 'The device code has expired. Start the sign-in again.',
   authorization_declined: 'The end user denied the authorization request.',
   invalid_grant: 'The provided value for the input parameter {parameter} is not valid or has already been used.',
+  sync_run_in_progress:
+    'A directory synchronization run is already in progress ({runId}); wait for it to finish before starting another.',
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalog;

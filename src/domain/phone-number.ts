@@ -312,6 +312,18 @@ export function normalizePhoneNumber(
     defaultCountry = region;
   }
 
+  // Without a `+` or a default region there is no country to read the number in: libphonenumber would throw and
+  // catch a ParseError to say so (slow when a directory sync meets thousands of national forms).
+  if (!text.startsWith('+') && defaultCountry === undefined) {
+    return /\d/.test(text)
+      ? {
+          ok: false,
+          reason:
+            'The phone number has no country code: write it as "+CountryCode PhoneNumber" or give a default region to normalise it.',
+        }
+      : { ok: false, reason: 'The value could not be read as a phone number.' };
+  }
+
   // `extract: false`: by default libphonenumber digs a number out of surrounding text
   // ("call me at 4255550100 please"), which is far too lenient for directory data.
   const parsed = parsePhoneNumberFromString(

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import type SqliteDatabase from 'better-sqlite3';
+import type { Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import type { AuditEventDraft } from '../domain/audit.js';
 import type { DirectoryFlavor, MappingRule } from '../domain/directory-mapping.js';
 import type { SyncCounts, SyncedUserChanges, SyncIssue, SyncRunRecord } from '../domain/directory-sync-records.js';
-import { insertAuditEvent } from './audit-writer.js';
-import type { Database, DirectorySyncRunTable, UserTable } from './schema.js';
+import { auditEventRow, insertAuditEvent } from './audit-writer.js';
+import type { AuditEventTable, Database, DirectorySyncRunTable, UserTable } from './schema.js';
 import type { SecretBox } from './secret-box.js';
 
 /**
@@ -106,10 +107,19 @@ const chunkSize = 500;
 const leaseName = 'directory-sync';
 
 export class SqlDirectorySyncRepository {
+  private readonly prepared: SqliteRowWriter | undefined;
+
+  /**
+   * With `sqlite` (the very connection `db` uses), the rows of a page are written with prepared statements inside
+   * the page's Kysely transaction: same rows, same single transaction, without compiling a query per row.
+   */
   constructor(
     private readonly db: Kysely<Database>,
     private readonly secrets: SecretBox,
-  ) {}
+    sqlite?: SqliteDatabase.Database,
+  ) {
+    this.prepared = sqlite && new SqliteRowWriter(sqlite);
+  }
 
   async loadSettings() {
     const row = await this.db.selectFrom('directory_sync_settings').selectAll().where('id', '=', 1).executeTakeFirst();
@@ -286,6 +296,28 @@ export class SqlDirectorySyncRepository {
     return row?.watermark ? (JSON.parse(row.watermark) as string) : null;
   }
 
+  async lastRunErrorAnchors(): Promise<string[]> {
+    const run = await this.db
+      .selectFrom('directory_sync_runs')
+      .select('id')
+      .where('status', '=', 'succeeded')
+      .where('dry_run', '=', 0)
+      .where('watermark', 'is not', null)
+      .orderBy('finished_at', 'desc')
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
+    if (!run) return [];
+    const rows = await this.db
+      .selectFrom('directory_sync_errors')
+      .select('anchor')
+      .distinct()
+      .where('run_id', '=', run.id)
+      .where('severity', '=', 'error')
+      .where('anchor', 'is not', null)
+      .execute();
+    return rows.map((row) => row.anchor as string);
+  }
+
   async findByAnchors(anchors: readonly string[]) {
     return this.findStates('on_premises_immutable_id', anchors);
   }
@@ -306,11 +338,13 @@ export class SqlDirectorySyncRepository {
   async applyPage(write: SyncPageWrite): Promise<SyncCounts> {
     return this.db.transaction().execute(async (trx) => {
       const counts = { ...write.counts };
+      // SQLite: the connection is this transaction's until it ends, so prepared statements run inside it.
+      const rows: RowWriter = this.prepared ?? new KyselyRowWriter(trx);
+      const at = new Date(write.now);
       for (const { user, audit } of write.inserts) {
         const desired = user.desired;
-        await trx
-          .insertInto('users')
-          .values({
+        await rows.insertUser(
+          {
             id: user.id,
             user_principal_name: desired.userPrincipalName,
             upn_key: desired.userPrincipalName.toLowerCase(),
@@ -341,32 +375,24 @@ export class SqlDirectorySyncRepository {
             password_changed_at: null,
             force_change_password: 0,
             sync_seen_run: write.runId,
-          })
-          .execute();
-        if (user.syncOtherMails) await replaceOtherMails(trx, user.id, desired.otherMails);
-        await insertAuditEvent(trx, audit);
+          },
+          user.syncOtherMails ? desired.otherMails : undefined,
+          auditEventRow(audit, at),
+        );
       }
       for (const { id, changes, audit } of write.updates) {
-        await trx.updateTable('users').set(toColumns(changes, write.now)).where('id', '=', id).execute();
-        if (changes.otherMails !== undefined) await replaceOtherMails(trx, id, changes.otherMails);
-        await insertAuditEvent(trx, audit);
+        await rows.updateUser(id, toColumns(changes, write.now), changes.otherMails, auditEventRow(audit, at));
       }
       for (const { id, audit } of write.softDeletes) {
-        await trx
-          .updateTable('users')
-          .set({ soft_deleted_at: write.now, updated_at: write.now })
-          .where('id', '=', id)
-          .execute();
-        await insertAuditEvent(trx, audit);
+        await rows.updateUser(
+          id,
+          { soft_deleted_at: write.now, updated_at: write.now },
+          undefined,
+          auditEventRow(audit, at),
+        );
       }
-      for (const chunk of chunks(write.seen)) {
-        await trx
-          .updateTable('users')
-          .set({ sync_seen_run: write.runId, on_premises_last_sync_at: write.now })
-          .where('id', 'in', chunk)
-          .execute();
-      }
-      await insertIssues(trx, write.runId, write.issues);
+      await rows.markSeen(write.seen, write.runId, write.now);
+      await rows.insertIssues(write.runId, write.issues);
 
       const finish = write.finish;
       if (finish) {
@@ -403,6 +429,11 @@ export class SqlDirectorySyncRepository {
     return rows.map(toRunRecord);
   }
 
+  async findRun(id: string): Promise<SyncRunRecord | undefined> {
+    const row = await this.db.selectFrom('directory_sync_runs').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toRunRecord(row);
+  }
+
   async runIssues(runId: string): Promise<SyncIssue[]> {
     const rows = await this.db
       .selectFrom('directory_sync_errors')
@@ -428,6 +459,143 @@ export class SqlDirectorySyncRepository {
       found.push(...rows.map(toState));
     }
     return found;
+  }
+}
+
+/** How a page's rows are written inside its transaction: prepared statements (SQLite) or Kysely queries. */
+interface RowWriter {
+  insertUser(
+    values: Insertable<UserTable>,
+    otherMails: readonly string[] | undefined,
+    audit: Insertable<AuditEventTable>,
+  ): Promise<void> | void;
+  updateUser(
+    id: string,
+    values: Updateable<UserTable>,
+    otherMails: readonly string[] | undefined,
+    audit: Insertable<AuditEventTable>,
+  ): Promise<void> | void;
+  markSeen(ids: readonly string[], runId: string, now: string): Promise<void> | void;
+  insertIssues(runId: string, issues: readonly SyncIssue[]): Promise<void> | void;
+}
+
+class KyselyRowWriter implements RowWriter {
+  constructor(private readonly trx: Transaction<Database>) {}
+
+  async insertUser(
+    values: Insertable<UserTable>,
+    otherMails: readonly string[] | undefined,
+    audit: Insertable<AuditEventTable>,
+  ) {
+    await this.trx.insertInto('users').values(values).execute();
+    if (otherMails !== undefined) await replaceOtherMails(this.trx, values.id, otherMails);
+    await this.trx.insertInto('audit_events').values(audit).execute();
+  }
+
+  async updateUser(
+    id: string,
+    values: Updateable<UserTable>,
+    otherMails: readonly string[] | undefined,
+    audit: Insertable<AuditEventTable>,
+  ) {
+    await this.trx.updateTable('users').set(values).where('id', '=', id).execute();
+    if (otherMails !== undefined) await replaceOtherMails(this.trx, id, otherMails);
+    await this.trx.insertInto('audit_events').values(audit).execute();
+  }
+
+  async markSeen(ids: readonly string[], runId: string, now: string) {
+    for (const chunk of chunks(ids)) {
+      await this.trx
+        .updateTable('users')
+        .set({ sync_seen_run: runId, on_premises_last_sync_at: now })
+        .where('id', 'in', chunk)
+        .execute();
+    }
+  }
+
+  insertIssues(runId: string, issues: readonly SyncIssue[]) {
+    return insertIssues(this.trx, runId, issues);
+  }
+}
+
+/**
+ * The same writes as `KyselyRowWriter`, with statements prepared once (by SQL text) and run synchronously on the
+ * connection the page's Kysely transaction holds open, so they commit or roll back with it.
+ */
+class SqliteRowWriter implements RowWriter {
+  private readonly statements = new Map<string, SqliteDatabase.Statement>();
+
+  constructor(private readonly sqlite: SqliteDatabase.Database) {}
+
+  insertUser(
+    values: Insertable<UserTable>,
+    otherMails: readonly string[] | undefined,
+    audit: Insertable<AuditEventTable>,
+  ) {
+    this.insert('users', values);
+    if (otherMails !== undefined) this.replaceOtherMails(values.id, otherMails);
+    this.insert('audit_events', audit);
+  }
+
+  updateUser(
+    id: string,
+    values: Updateable<UserTable>,
+    otherMails: readonly string[] | undefined,
+    audit: Insertable<AuditEventTable>,
+  ) {
+    const columns = Object.keys(values);
+    this.statement(`update "users" set ${columns.map((column) => `"${column}" = ?`).join(', ')} where "id" = ?`).run(
+      ...Object.values(values),
+      id,
+    );
+    if (otherMails !== undefined) this.replaceOtherMails(id, otherMails);
+    this.insert('audit_events', audit);
+  }
+
+  markSeen(ids: readonly string[], runId: string, now: string) {
+    const statement = this.statement(
+      'update "users" set "sync_seen_run" = ?, "on_premises_last_sync_at" = ? where "id" = ?',
+    );
+    for (const id of ids) statement.run(runId, now, id);
+  }
+
+  insertIssues(runId: string, issues: readonly SyncIssue[]) {
+    for (const issue of issues) {
+      this.insert('directory_sync_errors', {
+        id: randomUUID(),
+        run_id: runId,
+        dn: issue.dn,
+        anchor: issue.anchor,
+        user_id: issue.userId,
+        type: issue.type,
+        attribute: issue.attribute,
+        message: issue.message,
+        severity: issue.severity,
+      });
+    }
+  }
+
+  private replaceOtherMails(userId: string, addresses: readonly string[]) {
+    this.statement('delete from "user_other_mails" where "user_id" = ?').run(userId);
+    const insertKey = this.statement('insert into "user_other_mails" ("user_id", "address_key") values (?, ?)');
+    for (const key of new Set(addresses.map((address) => address.toLowerCase()))) insertKey.run(userId, key);
+  }
+
+  private insert(table: string, row: object) {
+    const columns = Object.keys(row);
+    this.statement(
+      `insert into "${table}" (${columns.map((column) => `"${column}"`).join(', ')}) values (${columns.map(() => '?').join(', ')})`,
+    ).run(...Object.values(row));
+  }
+
+  private statement(text: string): SqliteDatabase.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      if (this.statements.size >= 200) this.statements.clear();
+      statement = this.sqlite.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
   }
 }
 
@@ -501,21 +669,32 @@ async function softDeleteUnseen(
   let deleted = 0;
   let after = '';
   for (;;) {
+    // A walk along the primary key, filtered here: any condition in the query lets the database pick another
+    // index and sort every synced user again for each chunk (quadratic when most users are unseen, as in a delta).
     const rows = await trx
       .selectFrom('users')
-      .select(['id', 'display_name', 'user_principal_name', 'on_premises_immutable_id'])
-      .where('on_premises_sync_enabled', '=', 1)
-      .where('soft_deleted_at', 'is', null)
-      .where((eb) => eb.or([eb('sync_seen_run', 'is', null), eb('sync_seen_run', '!=', write.runId)]))
+      .select([
+        'id',
+        'display_name',
+        'user_principal_name',
+        'on_premises_immutable_id',
+        'on_premises_sync_enabled',
+        'soft_deleted_at',
+        'sync_seen_run',
+      ])
       .where('id', '>', after)
       .orderBy('id')
       .limit(chunkSize)
       .execute();
     if (rows.length === 0) return deleted;
     after = rows[rows.length - 1]?.id ?? after;
-    const gone = anchorsInScope
-      ? rows.filter((row) => row.on_premises_immutable_id === null || !anchorsInScope.has(row.on_premises_immutable_id))
-      : rows;
+    const gone = rows.filter(
+      (row) =>
+        row.on_premises_sync_enabled === 1 &&
+        row.soft_deleted_at === null &&
+        row.sync_seen_run !== write.runId &&
+        (!anchorsInScope || row.on_premises_immutable_id === null || !anchorsInScope.has(row.on_premises_immutable_id)),
+    );
     if (gone.length === 0) continue;
     await trx
       .updateTable('users')

@@ -55,6 +55,7 @@ export function registerSyncCommands(program: Command, io: CliIo): void {
     .option('--bind-password-file <file>', 'file holding the bind password (stored encrypted; never a flag value)')
     .option('--base-dn <dn>', 'a base DN in scope (repeatable)', repeat)
     .option('--filter <filter>', 'LDAP filter for the users in scope (default by flavor)')
+    .option('--group-dn <dn>', "only members of this group are in scope ('' for no group)")
     .option('--ca-file <file>', 'PEM file of the CA that signs the directory certificate')
     .option('--tls-server-name <name>', 'name expected in the directory certificate')
     .option('--start-tls', 'upgrade ldap:// connections with StartTLS')
@@ -76,6 +77,7 @@ export function registerSyncCommands(program: Command, io: CliIo): void {
       }
       if (flags.baseDn !== undefined) input.baseDns = flags.baseDn;
       if (flags.filter !== undefined) input.filter = flags.filter;
+      if (flags.groupDn !== undefined) input.groupDn = flags.groupDn;
       if (flags.pageSize !== undefined) input.pageSize = flags.pageSize;
       if (flags.intervalMinutes !== undefined) input.intervalMinutes = flags.intervalMinutes;
       if (flags.timeoutSeconds !== undefined) {
@@ -130,19 +132,36 @@ export function registerSyncCommands(program: Command, io: CliIo): void {
     .action(async (flags) => {
       await withContainer(flags, io, async (container) => {
         container.directorySync.authorize(operatorContext());
+        // On a terminal, one redrawn progress line; the bar's length is the last full run's entry count (an
+        // estimate; a delta shows the counters only). Otherwise (a pipe, a log file), one line per page.
+        const lastFull = io.stderrIsTTY
+          ? (await container.directorySync.runs(50)).find(
+              (run) => run.kind === 'full' && run.status === 'succeeded' && !run.dryRun,
+            )
+          : undefined;
+        let drawn = false;
         const options = {
           dryRun: flags.dryRun === true,
-          onProgress: (progress: { page: number; counts: SyncCounts }) => {
+          onProgress: (progress: { page: number; kind: string; counts: SyncCounts }) => {
             const { counts } = progress;
-            io.stderr(
+            const line =
               `page ${progress.page}: read ${counts.read}, added ${counts.added}, updated ${counts.updated}, ` +
-                `deleted ${counts.deleted}, unchanged ${counts.unchanged}, errors ${counts.errors}, warnings ${counts.warnings}\n`,
-            );
+              `deleted ${counts.deleted}, unchanged ${counts.unchanged}, errors ${counts.errors}, warnings ${counts.warnings}`;
+            if (!io.stderrIsTTY) {
+              io.stderr(`${line}\n`);
+              return;
+            }
+            const total = progress.kind === 'full' ? lastFull?.counts.read : undefined;
+            io.stderr(`\r\x1b[2K${progressBar(counts.read, total)}${line}`);
+            drawn = true;
           },
         };
-        const result = flags.full
-          ? await container.directorySync.runFull(options)
-          : await container.directorySync.runDelta(options);
+        const result = await (flags.full
+          ? container.directorySync.runFull(options)
+          : container.directorySync.runDelta(options)
+        ).finally(() => {
+          if (drawn) io.stderr('\n');
+        });
         const summary = { runId: result.runId, kind: result.kind, dryRun: result.dryRun, status: result.status };
         io.stdout(
           `${
@@ -206,6 +225,14 @@ export function registerSyncCommands(program: Command, io: CliIo): void {
         );
       });
     });
+}
+
+/** `[#########...........]  45% ` for `done` of an estimated `total`; empty without an estimate. */
+export function progressBar(done: number, total: number | undefined, width = 24): string {
+  if (!total || total <= 0) return '';
+  const share = Math.min(done / total, 1);
+  const filled = Math.round(share * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.round(share * 100)).padStart(3)}% `;
 }
 
 /** The settings as one row; in a table, mappings read as a count (the JSON output has them whole). */

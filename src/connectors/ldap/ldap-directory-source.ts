@@ -10,7 +10,16 @@ export interface LdapSourceScope {
   readonly filter?: string;
   readonly pageSize?: number;
   readonly rules: readonly MappingRule[];
+  /**
+   * Only members of this group are in scope. AD: `memberOf` with LDAP_MATCHING_RULE_IN_CHAIN (nested groups count).
+   * OpenLDAP: the group's `member`/`uniqueMember` values, read once per run (direct members; works with or without
+   * the memberof overlay).
+   */
+  readonly groupDn?: string;
 }
+
+/** AD's LDAP_MATCHING_RULE_IN_CHAIN: `memberOf` through nested groups. */
+const inChainRuleOid = '1.2.840.113556.1.4.1941';
 
 /** AD's show-deleted control: tombstones of deleted objects come back with `isDeleted: TRUE`. */
 const showDeletedControlOid = '1.2.840.113556.1.4.417';
@@ -28,17 +37,23 @@ export class LdapDirectorySource {
   private readonly filter: string;
   /** AD: the `highestCommittedUSN` this source last reported, the upper end of its delta searches. */
   private readWatermark: string | undefined;
+  /** OpenLDAP group scope: the group's member DNs (normalised), read once per source (one run). */
+  private members: Promise<ReadonlySet<string>> | undefined;
 
   constructor(
     private readonly directory: LdapDirectory,
     private readonly scope: LdapSourceScope,
   ) {
     this.attributes = mappedAttributes(scope.rules, scope.flavor);
-    this.filter =
+    const base =
       scope.filter ??
       (scope.flavor === 'activeDirectory'
         ? '(&(objectCategory=person)(objectClass=user))'
         : '(objectClass=inetOrgPerson)');
+    this.filter =
+      scope.groupDn && scope.flavor === 'activeDirectory'
+        ? `(&${base}(memberOf:${inChainRuleOid}:=${escapeFilterValue(scope.groupDn)}))`
+        : base;
   }
 
   async *pages(): AsyncIterable<readonly DirectoryEntry[]> {
@@ -46,6 +61,11 @@ export class LdapDirectorySource {
   }
 
   async *changedSince(watermark: string): AsyncIterable<readonly DirectoryEntry[]> {
+    if (await this.groupChangedSince(watermark)) {
+      // Members added to the group are not changed entries themselves: read the whole (group) scope again.
+      yield* this.search(this.filter, this.attributes);
+      return;
+    }
     if (this.scope.flavor !== 'activeDirectory') {
       yield* this.search(`(&${this.filter}(entryCSN>=${escapeFilterValue(watermark)}))`, this.attributes);
       return;
@@ -83,6 +103,14 @@ export class LdapDirectorySource {
         });
         if (gone.length > 0) yield gone;
       }
+    }
+  }
+
+  /** The entries in scope with these anchors (base64 of `entryUUID`, or of AD's GUID), 100 per search. */
+  async *entriesByAnchor(anchors: readonly string[]): AsyncIterable<readonly DirectoryEntry[]> {
+    for (let index = 0; index < anchors.length; index += 100) {
+      const terms = anchors.slice(index, index + 100).map((anchor) => anchorFilter(anchor, this.scope.flavor));
+      yield* this.search(`(&${this.filter}(|${terms.join('')}))`, this.attributes);
     }
   }
 
@@ -155,21 +183,71 @@ export class LdapDirectorySource {
     return [...found];
   }
 
+  /** Whether the scope's group changed after the watermark (its membership may have). */
+  private async groupChangedSince(watermark: string): Promise<boolean> {
+    if (!this.scope.groupDn) return false;
+    const ad = this.scope.flavor === 'activeDirectory';
+    const entry = await this.directory.readEntry(this.scope.groupDn, [ad ? 'uSNChanged' : 'entryCSN']);
+    if (!entry) throw new Error(`The scope's group ${this.scope.groupDn} does not exist.`);
+    const value = Object.values(entry.attributes)[0]?.[0];
+    if (!value) return true;
+    return ad ? BigInt(value) > BigInt(watermark) : value >= watermark;
+  }
+
+  private memberDns(): Promise<ReadonlySet<string>> {
+    this.members ??= (async () => {
+      const groupDn = this.scope.groupDn as string;
+      const entry = await this.directory.readEntry(groupDn, ['member', 'uniqueMember']);
+      if (!entry) throw new Error(`The scope's group ${groupDn} does not exist.`);
+      const dns = Object.entries(entry.attributes)
+        .filter(([name]) => /^(member|uniqueMember)$/i.test(name))
+        .flatMap(([, values]) => values);
+      // uniqueMember values may end with an optional #'bitstring' UID.
+      return new Set(dns.map((dn) => normalizeDn(dn.replace(/#'[01]*'B$/, ''))));
+    })();
+    return this.members;
+  }
+
   private async *search(
     filter: string,
     attributes: readonly string[],
     controls?: readonly Control[],
   ): AsyncIterable<DirectoryEntry[]> {
+    const members = this.scope.groupDn && this.scope.flavor !== 'activeDirectory' ? await this.memberDns() : undefined;
     for (const baseDn of this.scope.baseDns) {
-      yield* this.directory.searchPages({
+      const pages = this.directory.searchPages({
         baseDn,
         filter,
         attributes,
         pageSize: this.scope.pageSize ?? 1000,
         ...(controls ? { controls } : {}),
       });
+      if (!members) {
+        yield* pages;
+        continue;
+      }
+      for await (const page of pages) {
+        const inGroup = page.filter((entry) => members.has(normalizeDn(entry.dn)));
+        if (inGroup.length > 0) yield inGroup;
+      }
     }
   }
+}
+
+/** A filter term matching the entry of an anchor (`anchorOf`'s base64). */
+function anchorFilter(anchor: string, flavor: DirectoryFlavor): string {
+  const hex = Buffer.from(anchor, 'base64').toString('hex');
+  if (flavor === 'activeDirectory') {
+    const escaped = hex.replace(/(..)/g, '\\$1');
+    return `(|(objectGUID=${escaped})(mS-DS-ConsistencyGuid=${escaped}))`;
+  }
+  const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  return `(entryUUID=${escapeFilterValue(uuid)})`;
+}
+
+/** A DN compared case-insensitively and without the spaces around `,` and `=`. */
+function normalizeDn(dn: string): string {
+  return dn.replace(/\s*([,=+])\s*/g, '$1').toLowerCase();
 }
 
 /** RFC 4515 escaping for a value inside a filter. */

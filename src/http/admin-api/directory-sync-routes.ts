@@ -15,9 +15,12 @@ import { requestContextOf } from '../request-context.js';
  *   configured.
  * - `PUT /directorySync/settings`: any subset of the fields (absent ones keep their value; `bindPassword` is
  *   write-only and needed the first time); returns the settings as `GET` does.
- * - `POST /directorySync/runs` `{ kind: 'full' | 'delta', dryRun }`: runs now and returns the run's outcome (200;
- *   a failed run is `status: 'failed'` with its message). Another run in progress: 400.
+ * - `POST /directorySync/runs` `{ kind: 'full' | 'delta', dryRun }`: starts a run in the background and answers 202
+ *   `{ runId, kind, dryRun, status: 'running' }` with `Location: .../directorySync/runs/{runId}` as soon as it is
+ *   recorded. Another run holding the lease: 409 `Request_Conflict`.
  * - `GET /directorySync/runs?top=N`: the last runs, newest first.
+ * - `GET /directorySync/runs/{id}`: one run: status, counts (live while it runs), `pagesRead` (while it runs in this
+ *   instance; null once it ended), message.
  * - `GET /directorySync/runs/{id}/errors`: that run's per-object errors and warnings.
  */
 export async function directorySyncRoutes(
@@ -41,7 +44,7 @@ export async function directorySyncRoutes(
     return service().update(requestContextOf(request), body as SyncSettingsInput);
   });
 
-  app.post('/directorySync/runs', async (request) => {
+  app.post('/directorySync/runs', async (request, reply) => {
     service().authorize(requestContextOf(request));
     const body = (request.body ?? {}) as { kind?: unknown; dryRun?: unknown };
     const kind = body.kind ?? 'delta';
@@ -54,8 +57,20 @@ export async function directorySyncRoutes(
     if (!(await service().settings())) {
       throw new DomainError('invalid_request', {}, 'Directory sync is not configured: PUT its settings first.');
     }
-    const runOptions = { dryRun: body.dryRun === true };
-    return kind === 'full' ? service().runFull(runOptions) : service().runDelta(runOptions);
+    const started = await service().start(kind, { dryRun: body.dryRun === true });
+    const location = `${request.url.replace(/\?.*$/, '').replace(/\/$/, '')}/${encodeURIComponent(started.runId)}`;
+    return reply
+      .code(202)
+      .header('location', location)
+      .send({ runId: started.runId, kind: started.kind, dryRun: started.dryRun, status: 'running' });
+  });
+
+  app.get('/directorySync/runs/:id', async (request) => {
+    service().authorize(requestContextOf(request));
+    const { id } = request.params as { id: string };
+    const run = await service().findRun(id);
+    if (!run) throw new DomainError('resource_not_found', { resource: `directorySync/runs/${id}` });
+    return run;
   });
 
   app.get('/directorySync/runs', async (request) => {

@@ -41,6 +41,7 @@ export const graphErrors = {
   device_code_expired: { status: 400, code: 'Request_BadRequest' },
   authorization_declined: { status: 403, code: 'Authorization_RequestDenied' },
   invalid_grant: { status: 400, code: 'Request_BadRequest' },
+  sync_run_in_progress: { status: 409, code: 'Request_Conflict' },
 } as const satisfies Record<ErrorCode, GraphErrorShape>;
 
 /** Graph's error body. `date` has no fractional seconds, as Graph writes it. */

@@ -44,6 +44,7 @@ export const oauthErrors = {
   device_code_expired: { status: 400, error: 'expired_token', aadsts: 70019 },
   authorization_declined: { status: 400, error: 'access_denied', aadsts: 70020 },
   invalid_grant: { status: 400, error: 'invalid_grant', aadsts: 70000 },
+  sync_run_in_progress: { status: 503, error: 'temporarily_unavailable', aadsts: 90033 },
 } as const satisfies Record<ErrorCode, OAuthErrorShape>;
 
 export function oauthErrorBody(

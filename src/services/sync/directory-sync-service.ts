@@ -50,6 +50,12 @@ export interface DirectorySource {
    * whose anchor is missing has left the scope). Absent when the source reports deletions itself.
    */
   anchors?(): AsyncIterable<readonly string[]>;
+  /**
+   * The entries in scope among these anchors (`onPremisesImmutableId` values), a page at a time: a delta run reads
+   * again the objects the previous run reported in error (a duplicate UPN freed since, ...), as Entra Connect
+   * retries them every cycle. Absent: errors are retried by the next full run only.
+   */
+  entriesByAnchor?(anchors: readonly string[]): AsyncIterable<readonly DirectoryEntry[]>;
   /** The source's current watermark, read before anything else so that nothing changed during the run is missed. */
   currentWatermark(): Promise<string>;
   /** Releases the source's connections; called after a run on a source that `openSource` opened. */
@@ -197,6 +203,8 @@ export interface SyncStore {
   ): Promise<void>;
   /** The watermark of the latest succeeded run that wrote one (dry runs never do). */
   lastWatermark(): Promise<string | null>;
+  /** The anchors of the objects in error (not warnings) in that same run. */
+  lastRunErrorAnchors(): Promise<string[]>;
   findByAnchors(anchors: readonly string[]): Promise<SyncedUserState[]>;
   /** By lower-cased UPN. */
   findByUserPrincipalNames(keys: readonly string[]): Promise<SyncedUserState[]>;
@@ -204,6 +212,7 @@ export interface SyncStore {
   /** One transaction; returns the counters as committed (end-of-run deletions added). */
   applyPage(write: SyncPageWrite): Promise<SyncCounts>;
   listRuns(limit: number): Promise<SyncRunRecord[]>;
+  findRun(id: string): Promise<SyncRunRecord | undefined>;
   runIssues(runId: string): Promise<SyncIssue[]>;
 }
 
@@ -231,7 +240,20 @@ export interface SyncRunOptions {
   readonly source?: DirectorySource;
   /** Called after each page is planned (and, unless a dry run, committed), with the counters so far. */
   readonly onProgress?: (progress: SyncProgress) => void;
+  /** Called once the run is recorded (lease taken, run `running`), before it reads anything. */
+  readonly onStarted?: (runId: string, kind: SyncRunKind) => void;
 }
+
+/** A run started in the background (`start`): recorded and running; `completion` settles when it ends. */
+export interface StartedSyncRun {
+  readonly runId: string;
+  readonly kind: SyncRunKind;
+  readonly dryRun: boolean;
+  readonly completion: Promise<SyncRunResult>;
+}
+
+/** A run as `GET runs/{id}` shows it: its record, and while it runs in this instance, the pages read so far. */
+export type SyncRunView = SyncRunRecord & { readonly pagesRead: number | null };
 
 export interface SyncProgress {
   readonly runId: string;
@@ -284,6 +306,13 @@ const optionalTargets: readonly SyncTarget[] = [
 ];
 
 export class DirectorySyncService {
+  /** Runs of this instance in progress: their pages and counters so far. */
+  private readonly live = new Map<string, SyncProgress>();
+  /** Runs started in the background (`start`) and not yet ended. */
+  private readonly background = new Set<Promise<unknown>>();
+  private readonly backgroundById = new Map<string, Promise<SyncRunResult>>();
+  private stopping = false;
+
   constructor(private readonly deps: DirectorySyncDependencies) {}
 
   settings(): Promise<SyncSettings | undefined> {
@@ -354,6 +383,63 @@ export class DirectorySyncService {
 
   runFull(options: SyncRunOptions = {}): Promise<SyncRunResult> {
     return this.run('full', options);
+  }
+
+  /**
+   * Starts a run (a delta one without a watermark yet is a full one) and answers as soon as it is recorded, the run
+   * going on in the background (`POST runs`). Throws `sync_run_in_progress` when another run holds the lease.
+   */
+  start(kind: SyncRunKind, options: Omit<SyncRunOptions, 'onStarted'> = {}): Promise<StartedSyncRun> {
+    return new Promise((resolve, reject) => {
+      let started: { runId: string; kind: SyncRunKind } | undefined;
+      const completion = (kind === 'full' ? this.runFull : this.runDelta).call(this, {
+        ...options,
+        onStarted: (runId, runKind) => {
+          started = { runId, kind: runKind };
+          this.backgroundById.set(runId, completion);
+          resolve({ runId, kind: runKind, dryRun: options.dryRun === true, completion });
+        },
+      });
+      this.background.add(completion);
+      completion
+        .then(
+          // A run that failed while being recorded ends without having started: its outcome is the answer.
+          (result) => {
+            if (!started) resolve({ runId: result.runId, kind: result.kind, dryRun: result.dryRun, completion });
+          },
+          (error: unknown) => {
+            if (!started) reject(error);
+          },
+        )
+        .finally(() => {
+          this.background.delete(completion);
+          if (started) this.backgroundById.delete(started.runId);
+        });
+    });
+  }
+
+  /** The outcome of a background run of this instance, once it ends; undefined when it is not running here. */
+  whenEnded(runId: string): Promise<SyncRunResult> | undefined {
+    return this.backgroundById.get(runId);
+  }
+
+  /** A run's record, with the pages read so far while it runs in this instance; undefined when unknown. */
+  async findRun(runId: string): Promise<SyncRunView | undefined> {
+    const record = await this.deps.store.findRun(runId);
+    if (!record) return undefined;
+    const live = record.status === 'running' ? this.live.get(runId) : undefined;
+    return live
+      ? { ...record, counts: live.counts, pagesRead: live.page }
+      : { ...record, pagesRead: record.status === 'running' ? 0 : null };
+  }
+
+  /**
+   * Ends this instance's background runs (server shutdown): each stops after its current page and is recorded as
+   * failed; resolves when all have ended. A stopped run is repeated safely by the next one.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.allSettled([...this.background]);
   }
 
   /**
@@ -463,7 +549,10 @@ export class DirectorySyncService {
       return this.deps.store.acquireLease(holder, now.toISOString(), new Date(now.getTime() + leaseMs).toISOString());
     };
     if (!(await takeLease()) && !(await this.takeOverDeadHolder(holder, leaseMs))) {
-      throw new DomainError('invalid_request', {}, 'Another directory sync run is in progress.');
+      const current = await this.deps.store.leaseHolder();
+      throw new DomainError('sync_run_in_progress', {
+        runId: current ? `run ${current.holder.split(':').at(-1)}` : 'another instance',
+      });
     }
     const counts: SyncCounts = { read: 0, added: 0, updated: 0, deleted: 0, unchanged: 0, errors: 0, warnings: 0 };
     const runTarget = (modified: readonly ModifiedProperty[] = []) => [
@@ -496,6 +585,8 @@ export class DirectorySyncService {
         },
         this.audit('Start directory synchronization run', 'DirectoryManagement', 'Other', runTarget()),
       );
+      this.live.set(runId, { runId, kind, page: 0, counts: { ...counts } });
+      options.onStarted?.(runId, kind);
       // Read first: whatever changes while the run reads is read again by the next delta.
       const watermark = await source.currentWatermark();
       const rules = effectiveMappings(settings);
@@ -507,12 +598,20 @@ export class DirectorySyncService {
         syncOtherMails: rules.some((rule) => rule.target === 'otherMails'),
         mapped: new Set(rules.map((rule) => rule.target)),
       };
-      let anchorsInScope: Set<string> | undefined;
-      if (kind === 'delta' && source.anchors) {
-        anchorsInScope = new Set();
-        for await (const anchors of source.anchors()) for (const anchor of anchors) anchorsInScope.add(anchor);
-      }
-      const pages = kind === 'full' ? source.pages() : source.changedSince(since as string);
+      // The delta's anchor-only scan runs alongside the changed entries (its own connection); the last page waits
+      // for it. A failure is seen there, not as an unhandled rejection.
+      const anchorScan =
+        kind === 'delta' && source.anchors ? collectAnchors(source.anchors()) : Promise.resolve(undefined);
+      anchorScan.catch(() => undefined);
+      const pages =
+        kind === 'full'
+          ? source.pages()
+          : deltaPages(
+              source,
+              since as string,
+              source.entriesByAnchor ? await this.deps.store.lastRunErrorAnchors() : [],
+              settings.flavor,
+            );
       const iterator = pages[Symbol.asyncIterator]();
       let current = await iterator.next();
       // Always one write, even for an empty source: it carries the end of the run.
@@ -521,7 +620,9 @@ export class DirectorySyncService {
       while (!current.done) {
         const next = await iterator.next();
         const last = next.done === true;
+        if (this.stopping) throw new Error('stopped: the server is shutting down');
         const planned = await this.planPage(current.value, context, counts);
+        const anchorsInScope = last ? await anchorScan : undefined;
         if (dryRun) {
           pendingIssues.push(...planned.issues);
           // Bounded: a dry run reports its first issues, and counts all of them.
@@ -560,7 +661,9 @@ export class DirectorySyncService {
           Object.assign(counts, await this.deps.store.applyPage(write));
         }
         page++;
-        options.onProgress?.({ runId, kind, page, counts: { ...counts } });
+        const progress = { runId, kind, page, counts: { ...counts } };
+        this.live.set(runId, progress);
+        options.onProgress?.(progress);
         current = next;
       }
       if (dryRun) {
@@ -596,6 +699,7 @@ export class DirectorySyncService {
       }
       return { runId, kind, dryRun, status: 'failed', counts, message };
     } finally {
+      this.live.delete(runId);
       await this.deps.store.releaseLease(holder).catch(() => undefined);
     }
   }
@@ -822,6 +926,37 @@ export class DirectorySyncService {
       correlationId: this.deps.newId(),
     };
   }
+}
+
+/** Every anchor the source's anchor-only scan reports. */
+async function collectAnchors(pages: AsyncIterable<readonly string[]>): Promise<Set<string>> {
+  const anchors = new Set<string>();
+  for await (const page of pages) for (const anchor of page) anchors.add(anchor);
+  return anchors;
+}
+
+/**
+ * A delta run's pages: the entries changed since the watermark, then those of the previous run's objects in error
+ * that were not among them (read again by anchor). Keeps the changed entries' anchors (the delta's size).
+ */
+async function* deltaPages(
+  source: DirectorySource,
+  since: string,
+  retryAnchors: readonly string[],
+  flavor: DirectoryFlavor,
+): AsyncIterable<readonly DirectoryEntry[]> {
+  const read = new Set<string>();
+  for await (const page of source.changedSince(since)) {
+    if (retryAnchors.length > 0) {
+      for (const entry of page) {
+        const anchor = anchorOf(entry, flavor);
+        if (anchor) read.add(anchor);
+      }
+    }
+    yield page;
+  }
+  const retry = retryAnchors.filter((anchor) => !read.has(anchor));
+  if (retry.length > 0 && source.entriesByAnchor) yield* source.entriesByAnchor(retry);
 }
 
 interface PageContext {

@@ -89,18 +89,61 @@ describe('directory sync admin API', { timeout: 20_000 }, () => {
     expect(audit[0]?.initiated_by).toContain('grace.admin@example.org');
   });
 
-  it('runs, lists runs and their errors', async () => {
-    const dry = await call('POST', '/runs', app, { kind: 'full', dryRun: true });
-    expect(dry.statusCode, dry.body).toBe(200);
-    expect(dry.json()).toMatchObject({ kind: 'full', dryRun: true, status: 'succeeded', counts: { read: 40 } });
-    const full = await call('POST', '/runs', globalAdmin, { kind: 'full' });
-    expect(full.json()).toMatchObject({ kind: 'full', dryRun: false, status: 'succeeded', counts: { read: 40 } });
+  /** POSTs a run: 202 with its id and Location; then waits for its end (in this instance) and GETs it. */
+  const runToEnd = async (token: string, body: Record<string, unknown>) => {
+    const started = await call('POST', '/runs', token, body);
+    expect(started.statusCode, started.body).toBe(202);
+    const { runId } = started.json();
+    expect(started.json()).toMatchObject({ kind: body.kind, dryRun: body.dryRun === true, status: 'running' });
+    expect(started.headers.location).toBe(`/api/admin/v1/directorySync/runs/${runId}`);
+    await server.container.directorySync.whenEnded(runId);
+    const ended = await call('GET', `/runs/${runId}`, token);
+    expect(ended.statusCode).toBe(200);
+    return ended.json();
+  };
+
+  it('starts runs in the background, shows them, lists runs and their errors', async () => {
+    const dry = await runToEnd(app, { kind: 'full', dryRun: true });
+    expect(dry).toMatchObject({
+      kind: 'full',
+      dryRun: true,
+      status: 'succeeded',
+      counts: { read: 40 },
+      pagesRead: null,
+    });
+    const full = await runToEnd(globalAdmin, { kind: 'full' });
+    expect(full).toMatchObject({ kind: 'full', dryRun: false, status: 'succeeded', counts: { read: 40 } });
+    expect(full.finishedAt).not.toBeNull();
     const runs = (await call('GET', '/runs?top=5', app)).json().value;
     expect(runs.map((run: { dryRun: boolean }) => run.dryRun)).toEqual([false, true]);
-    const errors = await call('GET', `/runs/${full.json().runId}/errors`, app);
+    const errors = await call('GET', `/runs/${full.id}/errors`, app);
     expect(errors.statusCode).toBe(200);
-    expect(errors.json().value.length).toBe(full.json().counts.errors + full.json().counts.warnings);
+    expect(errors.json().value.length).toBe(full.counts.errors + full.counts.warnings);
     expect((await call('POST', '/runs', app, { kind: 'sideways' })).statusCode).toBe(400);
+    const unknown = await call('GET', '/runs/no-such-run', app);
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().error.code).toBe('Request_ResourceNotFound');
+  });
+
+  it('answers 409 while another run holds the lease', async () => {
+    // A run of another server instance (another host), still within its lease.
+    await server.container.database.db
+      .updateTable('directory_sync_lease')
+      .set({ holder: 'other-host:4242:run-elsewhere', expires_at: new Date(Date.now() + 60_000).toISOString() })
+      .execute();
+    try {
+      const refused = await call('POST', '/runs', app, { kind: 'delta' });
+      expect(refused.statusCode).toBe(409);
+      expect(refused.json().error).toMatchObject({ code: 'Request_Conflict' });
+      expect(refused.json().error.message).toContain('already in progress (run run-elsewhere)');
+      expect(refused.json().error.innerError).toHaveProperty('request-id');
+    } finally {
+      await server.container.database.db
+        .updateTable('directory_sync_lease')
+        .set({ holder: null, expires_at: null })
+        .execute();
+    }
+    expect(await runToEnd(app, { kind: 'delta' })).toMatchObject({ kind: 'delta', status: 'succeeded' });
   });
 
   it('refuses everyone but Global Administrators, the operator and Directory.ReadWrite.All apps', async () => {

@@ -91,6 +91,24 @@ function anchorOfEntry(item: DirectoryEntry): string {
   return Buffer.from(value.replace(/-/g, ''), 'hex').toString('base64');
 }
 
+/** A `MemorySource` of one entry a page whose third page waits for `gate`: a run stays mid-way until it opens. */
+class GatedSource extends MemorySource {
+  constructor(
+    entries: readonly DirectoryEntry[],
+    private readonly gate: Promise<void>,
+  ) {
+    super(entries, { pageSize: 1 });
+  }
+
+  override async *pages(): AsyncIterable<readonly DirectoryEntry[]> {
+    let index = 0;
+    for await (const page of super.pages()) {
+      if (index++ === 2) await this.gate;
+      yield page;
+    }
+  }
+}
+
 const messy: Person[] = [
   { n: 1, telephoneNumber: '+1 4255550100', mobile: '+1 4255550101' },
   { n: 2, telephoneNumber: '425-555-0102', mobile: '+14255550103' },
@@ -358,6 +376,42 @@ describe.each(dialectsUnderTest)('directory sync on $name', (dialect) => {
     expect(await user('user4@contoso.com')).toBeUndefined();
     expect(await user('user7@contoso.com')).toBeDefined();
     expect((await container.directorySync.runs(1))[0]).toMatchObject({ watermark: 'w2' });
+  });
+
+  it('starts a run in the background: live pages and counts, one run at a time', async () => {
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let firstPage = () => {};
+    const paged = new Promise<void>((resolve) => {
+      firstPage = resolve;
+    });
+    const started = await container.directorySync.start('full', {
+      source: new GatedSource(messy.map(entry), gate),
+      onProgress: (progress) => {
+        if (progress.page === 1) firstPage();
+      },
+    });
+    expect(started).toMatchObject({ kind: 'full', dryRun: false });
+    await paged;
+    // Page 1 is committed; the run waits for its third page (it reads one page ahead).
+    expect(await container.directorySync.findRun(started.runId)).toMatchObject({
+      status: 'running',
+      pagesRead: 1,
+      counts: { read: 1 },
+    });
+    await expect(container.directorySync.start('delta', { source: new MemorySource([]) })).rejects.toMatchObject({
+      code: 'sync_run_in_progress',
+    });
+    release();
+    expect((await started.completion).status).toBe('succeeded');
+    expect(await container.directorySync.findRun(started.runId)).toMatchObject({
+      status: 'succeeded',
+      pagesRead: null,
+      counts: { read: 5 },
+    });
+    expect(await container.directorySync.findRun('no-such-run')).toBeUndefined();
   });
 
   it('records a failed run without a watermark, and allows one run at a time', async () => {
