@@ -109,6 +109,10 @@ export class SqlUserRepository {
   }
 
   async list(query: UserListQuery): Promise<DirectoryUser[]> {
+    // A plain walk (no $filter, $search or $orderby: by id) is the script's paging loop; same SQL, prepared.
+    if (this.fast?.idle && !query.filter && !query.search && !query.orderBy) {
+      return this.fast.usersAfter(query.after?.id, query.top + 1).map(toDirectoryUser);
+    }
     const sortColumn: UserColumn =
       query.orderBy?.property === 'displayName' ? 'display_name' : query.orderBy ? 'upn_key' : 'id';
     const descending = query.orderBy?.direction === 'desc';
@@ -274,6 +278,7 @@ export function toColumnChanges(changes: UserRecordChanges): Updateable<UserTabl
  */
 class SqlitePreparedPath {
   private readonly statements = new Map<string, SqliteDatabase.Statement>();
+  private readonly rawStatements = new Map<string, SqliteDatabase.Statement>();
   /** The user's columns, its other-mail keys and its audit event, in one transaction (as `update` does). */
   readonly updateUser: (
     id: string,
@@ -311,6 +316,23 @@ class SqlitePreparedPath {
     return this.statement(selectUserBy[column]).get(value) as PublicUserRow | undefined;
   }
 
+  /** Live users by id, after `afterId` when given: one page of a list without filter, search or order. */
+  usersAfter(afterId: string | undefined, limit: number): PublicUserRow[] {
+    // Rows as arrays (`raw`): better-sqlite3 builds an object per row key by key, slower than a literal here.
+    const statement = this.rawStatement(afterId === undefined ? listUsersById.first : listUsersById.after);
+    const rows = (afterId === undefined ? statement.all(limit) : statement.all(afterId, limit)) as unknown[][];
+    return rows.map(publicUserRowOf);
+  }
+
+  private rawStatement(text: string): SqliteDatabase.Statement {
+    let statement = this.rawStatements.get(text);
+    if (!statement) {
+      statement = this.sqlite.prepare(text).raw(true);
+      this.rawStatements.set(text, statement);
+    }
+    return statement;
+  }
+
   private statement(text: string): SqliteDatabase.Statement {
     let statement = this.statements.get(text);
     if (!statement) {
@@ -328,6 +350,65 @@ const selectUserBy = {
   id: `${selectPublicColumns} where "id" = ? and "soft_deleted_at" is null`,
   upn_key: `${selectPublicColumns} where "upn_key" = ? and "soft_deleted_at" is null`,
 } as const;
+
+const listUsersById = {
+  first: `${selectPublicColumns} where "soft_deleted_at" is null order by "id" asc limit ?`,
+  after: `${selectPublicColumns} where "soft_deleted_at" is null and "id" > ? order by "id" asc limit ?`,
+} as const;
+
+/** A row of `selectPublicColumns` read as an array, as the object `select` would have made (columns in order). */
+function publicUserRowOf(values: unknown[]): PublicUserRow {
+  const [
+    id,
+    user_principal_name,
+    display_name,
+    given_name,
+    surname,
+    mail,
+    mail_nickname,
+    job_title,
+    office_location,
+    preferred_language,
+    account_enabled,
+    mobile_phone,
+    business_phone,
+    other_mails,
+    created_at,
+    on_premises_sync_enabled,
+    on_premises_immutable_id,
+    on_premises_last_sync_at,
+    on_premises_distinguished_name,
+    on_premises_sam_account_name,
+    on_premises_user_principal_name,
+    on_premises_domain_name,
+    on_premises_security_identifier,
+  ] = values;
+  return {
+    id,
+    user_principal_name,
+    display_name,
+    given_name,
+    surname,
+    mail,
+    mail_nickname,
+    job_title,
+    office_location,
+    preferred_language,
+    account_enabled,
+    mobile_phone,
+    business_phone,
+    other_mails,
+    created_at,
+    on_premises_sync_enabled,
+    on_premises_immutable_id,
+    on_premises_last_sync_at,
+    on_premises_distinguished_name,
+    on_premises_sam_account_name,
+    on_premises_user_principal_name,
+    on_premises_domain_name,
+    on_premises_security_identifier,
+  } as PublicUserRow;
+}
 
 /** The `user_other_mails` keys of a user's other mails: lower-cased, once each. */
 export function otherMailKeys(addresses: readonly string[]): string[] {

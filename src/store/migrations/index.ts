@@ -8,6 +8,7 @@ import * as directorySync from './0006-directory-sync.js';
 import * as directorySyncRunMappings from './0007-directory-sync-run-mappings.js';
 import * as contactImports from './0008-contact-imports.js';
 import * as throttleBuckets from './0009-throttle-buckets.js';
+import * as usersSoftDeletedPartialIndex from './0010-users-soft-deleted-partial-index.js';
 
 /** Numbered migrations, listed statically so they work from `src` (tsx) and `dist` alike. */
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0007-directory-sync-run-mappings': directorySyncRunMappings,
   '0008-contact-imports': contactImports,
   '0009-throttle-buckets': throttleBuckets,
+  '0010-users-soft-deleted-partial-index': usersSoftDeletedPartialIndex,
 };
 
 export const migrationProvider: MigrationProvider = {
