@@ -6,6 +6,7 @@ import * as deviceCodeAttempts from './0004-device-code-attempts.js';
 import * as selfService from './0005-self-service.js';
 import * as directorySync from './0006-directory-sync.js';
 import * as directorySyncRunMappings from './0007-directory-sync-run-mappings.js';
+import * as usersSoftDeletedPartialIndex from './0008-users-soft-deleted-partial-index.js';
 
 /** Numbered migrations, listed statically so they work from `src` (tsx) and `dist` alike. */
 const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '0005-self-service': selfService,
   '0006-directory-sync': directorySync,
   '0007-directory-sync-run-mappings': directorySyncRunMappings,
+  '0008-users-soft-deleted-partial-index': usersSoftDeletedPartialIndex,
 };
 
 export const migrationProvider: MigrationProvider = {
