@@ -42,9 +42,10 @@ export interface DailyActivity {
 }
 
 export interface DashboardReport {
-  readonly summary: SsprReadinessSummary;
+  /** Null while the first computation is still running (a large directory): the page says to come back. */
+  readonly summary: SsprReadinessSummary | null;
   /** When `summary` was computed (it is kept for `summaryMaxAgeMs`). */
-  readonly summaryComputedAt: string;
+  readonly summaryComputedAt: string | null;
   readonly blockedUsers: number;
   /** The last 30 days, oldest first, today included. */
   readonly days: readonly DailyActivity[];
@@ -52,6 +53,8 @@ export interface DashboardReport {
 
 /** The readiness totals stream over every user: the dashboard reuses one computation for this long. */
 export const summaryMaxAgeMs = 5 * 60_000;
+/** How long a dashboard request waits for a (re)computation before it shows the previous totals, or none yet. */
+export const summaryWaitMs = 3_000;
 export const dashboardDays = 30;
 const resetActivities = ['Reset password (self-service)'];
 const registrationActivities = ['User registered all required security info'];
@@ -144,6 +147,8 @@ export class RegistrationReportService {
         afterId = user.id;
       }
       if (users.length <= batchSize) return summary;
+      // SQLite answers synchronously: let other requests (and the dashboard's wait timer) in between batches.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
@@ -158,7 +163,22 @@ export class RegistrationReportService {
     if (!activity || !blocks) throw new Error('The dashboard report is not wired.');
     const now = (this.deps.clock ?? (() => new Date()))();
     if (!this.cachedSummary || now.getTime() - this.cachedSummary.at.getTime() >= summaryMaxAgeMs) {
-      this.cachedSummary = { at: now, value: await this.readinessSummary(context) };
+      // One computation at a time, in the background: a slow one (a minute over 100,000 users) never holds a
+      // request longer than `summaryWaitMs`; the page then shows the previous totals, or says they are coming.
+      this.summaryJob ??= this.readinessSummary(context)
+        .then((value) => {
+          this.cachedSummary = { at: now, value };
+        })
+        .finally(() => {
+          this.summaryJob = undefined;
+        });
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.summaryJob,
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, summaryWaitMs);
+        }),
+      ]).finally(() => clearTimeout(timer));
     }
     const first = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - (dashboardDays - 1)));
     const [counts, blockedUsers] = await Promise.all([
@@ -173,15 +193,17 @@ export class RegistrationReportService {
           .reduce((total, row) => total + row.count, 0);
       return { day, resets: sum(resetActivities), registrations: sum(registrationActivities) };
     });
+    const cached = this.cachedSummary as { at: Date; value: SsprReadinessSummary } | undefined;
     return {
-      summary: this.cachedSummary.value,
-      summaryComputedAt: this.cachedSummary.at.toISOString(),
+      summary: cached?.value ?? null,
+      summaryComputedAt: cached?.at.toISOString() ?? null,
       blockedUsers,
       days,
     };
   }
 
   private cachedSummary: { at: Date; value: SsprReadinessSummary } | undefined;
+  private summaryJob: Promise<void> | undefined;
 
   private details(
     user: DirectoryUser,

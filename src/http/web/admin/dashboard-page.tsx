@@ -133,7 +133,8 @@ export function DashboardPage({
   sync: DashboardSync;
 }): VNode {
   const { t } = view;
-  const unusable = report ? Object.entries(report.summary.unusable).filter(([, count]) => (count ?? 0) > 0) : [];
+  const summary = report?.summary ?? null;
+  const unusable = summary ? Object.entries(summary.unusable).filter(([, count]) => (count ?? 0) > 0) : [];
   return (
     <AdminPage view={view} title={t.dashboardHeading} current="dashboard">
       <h1>{t.dashboardHeading}</h1>
@@ -150,24 +151,35 @@ export function DashboardPage({
       {report ? (
         <>
           <h2>Who can reset</h2>
-          <div class="cards">
-            <Card label="Users" value={report.summary.totalUsers} href={`${adminBasePath}/users`} />
-            <Card label="Can reset now" value={report.summary.capableNow} href={`${adminBasePath}/users?capable=yes`} />
-            <Card label="Registered" value={report.summary.registered} href={`${adminBasePath}/users?registered=yes`} />
-            <Card label="Pre-populated only" value={report.summary.prePopulatedOnly} />
-            <Card label="Blocked from SSPR now" value={report.blockedUsers} />
-          </div>
-          <h3>Unusable contact data</h3>
-          {unusable.length === 0 ? (
-            <p>No user has present but unusable contact data.</p>
+          {summary ? (
+            <>
+              <div class="cards">
+                <Card label="Users" value={summary.totalUsers} href={`${adminBasePath}/users`} />
+                <Card label="Can reset now" value={summary.capableNow} href={`${adminBasePath}/users?capable=yes`} />
+                <Card label="Registered" value={summary.registered} href={`${adminBasePath}/users?registered=yes`} />
+                <Card label="Pre-populated only" value={summary.prePopulatedOnly} />
+                <Card label="Blocked from SSPR now" value={report.blockedUsers} />
+              </div>
+              <h3>Unusable contact data</h3>
+              {unusable.length === 0 ? (
+                <p>No user has present but unusable contact data.</p>
+              ) : (
+                <ul>
+                  {unusable.map(([reason, count]) => (
+                    <li key={reason}>{`${reasonLabels[reason] ?? reason}: ${count}`}</li>
+                  ))}
+                </ul>
+              )}
+              <p class="hint">{`Totals computed at ${report.summaryComputedAt} (kept for 5 minutes).`}</p>
+            </>
           ) : (
-            <ul>
-              {unusable.map(([reason, count]) => (
-                <li key={reason}>{`${reasonLabels[reason] ?? reason}: ${count}`}</li>
-              ))}
-            </ul>
+            <>
+              <p role="status">The totals are being computed over the whole directory. Reload this page in a minute.</p>
+              <div class="cards">
+                <Card label="Blocked from SSPR now" value={report.blockedUsers} />
+              </div>
+            </>
           )}
-          <p class="hint">{`Totals computed at ${report.summaryComputedAt} (kept for 5 minutes).`}</p>
           <h2>Activity, last 30 days</h2>
           <BarChart
             id="resets"
