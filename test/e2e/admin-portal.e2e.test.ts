@@ -95,6 +95,10 @@ describe('admin portal in Chromium', { timeout: 90_000 }, () => {
       expect(await page.getByText('Can reset their password now: Yes').count()).toBe(1);
       expect(await usableRow(session, 'Mobile phone')).toContain(`${user.mobile}Authentication phoneUsable`);
       await session.visited('methods-after');
+      // The same page at phone width (screenshot and axe-core again).
+      await page.setViewportSize({ width: 390, height: 844 });
+      await session.visited('methods-after-phone');
+      await page.setViewportSize({ width: 1280, height: 720 });
 
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.waitForLoadState('load');

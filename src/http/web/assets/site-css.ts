@@ -66,6 +66,6 @@ svg.chart{max-width:100%;height:auto;border:1px solid #e1dfdd}
 form.inline{display:inline}
 textarea{width:100%;font-size:1rem;padding:.5rem;border:1px solid var(--border);border-radius:2px;font-family:inherit}
 input[readonly]{background:#f2f2f2}
-@media (max-width:36rem){main{margin:0;border-radius:0;box-shadow:none;padding:1rem}}
+@media (max-width:36rem){main{margin:0;border-radius:0;box-shadow:none;padding:1rem}table.data{font-size:.8rem}table.data th,table.data td{padding:.3rem .2rem;overflow-wrap:anywhere}nav.admin .who{margin-left:0}}
 `;
 }
