@@ -257,6 +257,9 @@ export async function createContainer(config: Config, overrides: ContainerOverri
           methods: new SqlAuthenticationMethodRepository(database.db),
           roles: roleRepository(),
           policy: policyRepository(),
+          activity: new SqlAuditLogRepository(database.db),
+          blocks: new SqlSsprLockoutRepository(database.db),
+          clock,
         }),
     );
 

@@ -53,6 +53,24 @@ function clauseExpression(eb: AuditBuilder, clause: AuditFilterClause): Expressi
 export class SqlAuditLogRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
+  /** Successful events of the given activities per UTC day since `since` (ISO time): the dashboard's charts. */
+  async dailyCounts(
+    activities: readonly string[],
+    since: string,
+  ): Promise<{ day: string; activity: string; count: number }[]> {
+    if (activities.length === 0) return [];
+    const day = sql<string>`substr(activity_date_time, 1, 10)`;
+    const rows = await this.db
+      .selectFrom('audit_events')
+      .select((eb) => [day.as('day'), 'activity_display_name', eb.fn.countAll<number | string>().as('count')])
+      .where('activity_date_time', '>=', since)
+      .where('activity_display_name', 'in', activities)
+      .where('result', '=', 'success')
+      .groupBy([day, 'activity_display_name'])
+      .execute();
+    return rows.map((row) => ({ day: row.day, activity: row.activity_display_name, count: Number(row.count) }));
+  }
+
   async list(query: AuditListQuery): Promise<StoredAuditEvent[]> {
     let select = this.db.selectFrom('audit_events').selectAll();
     for (const clause of query.filter ?? []) select = select.where((eb) => clauseExpression(eb, clause));

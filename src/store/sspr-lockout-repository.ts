@@ -85,6 +85,17 @@ export class SqlSsprLockoutRepository {
     return row?.until ? new Date(row.until) : null;
   }
 
+  /** How many users are blocked from SSPR right now (blocks recorded for a known user). */
+  async blockedUserCount(now: Date): Promise<number> {
+    const row = await this.db
+      .selectFrom('sspr_blocks')
+      .select((eb) => eb.fn.count<number | string>('user_id').distinct().as('count'))
+      .where('user_id', 'is not', null)
+      .where('blocked_until', '>', now.toISOString())
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
   /** An administrator unblocks the user: blocks and failure counters end, with the audit event. */
   async unblockUser(userId: string, subjectKey: string, audit: AuditEventDraft, at: Date): Promise<void> {
     await this.db.transaction().execute(async (trx) => {

@@ -23,7 +23,41 @@ export interface RegistrationReportDependencies {
   readonly methods: { loadMany(userIds: readonly string[]): Promise<Map<string, AuthenticationMethodSet>> };
   readonly roles: { administratorIds(): Promise<Set<string>> };
   readonly policy: { current(): Promise<SsprPolicy> };
+  /** For the admin dashboard (absent: `dashboard` is not available). */
+  readonly activity?: {
+    dailyCounts(
+      activities: readonly string[],
+      since: string,
+    ): Promise<{ day: string; activity: string; count: number }[]>;
+  };
+  readonly blocks?: { blockedUserCount(now: Date): Promise<number> };
+  readonly clock?: () => Date;
 }
+
+/** One UTC day of the dashboard's charts. */
+export interface DailyActivity {
+  readonly day: string;
+  readonly resets: number;
+  readonly registrations: number;
+}
+
+export interface DashboardReport {
+  /** Null while the first computation is still running (a large directory): the page says to come back. */
+  readonly summary: SsprReadinessSummary | null;
+  /** When `summary` was computed (it is kept for `summaryMaxAgeMs`). */
+  readonly summaryComputedAt: string | null;
+  readonly blockedUsers: number;
+  /** The last 30 days, oldest first, today included. */
+  readonly days: readonly DailyActivity[];
+}
+
+/** The readiness totals stream over every user: the dashboard reuses one computation for this long. */
+export const summaryMaxAgeMs = 5 * 60_000;
+/** How long a dashboard request waits for a (re)computation before it shows the previous totals, or none yet. */
+export const summaryWaitMs = 3_000;
+export const dashboardDays = 30;
+const resetActivities = ['Reset password (self-service)'];
+const registrationActivities = ['User registered all required security info'];
 
 export interface RegistrationQuery {
   readonly filter?: RegistrationFilter;
@@ -113,8 +147,63 @@ export class RegistrationReportService {
         afterId = user.id;
       }
       if (users.length <= batchSize) return summary;
+      // SQLite answers synchronously: let other requests (and the dashboard's wait timer) in between batches.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
+
+  /**
+   * The admin dashboard: the readiness totals (computed by `readinessSummary`, reused for five minutes), users
+   * blocked from SSPR now (one SQL count), and successful self-service resets and completed registrations per
+   * day over the last 30 days (one SQL GROUP BY over the audit log's time index).
+   */
+  async dashboard(context: RequestContext): Promise<DashboardReport> {
+    authorizeRegistrationReportRead(context.principal);
+    const { activity, blocks } = this.deps;
+    if (!activity || !blocks) throw new Error('The dashboard report is not wired.');
+    const now = (this.deps.clock ?? (() => new Date()))();
+    if (!this.cachedSummary || now.getTime() - this.cachedSummary.at.getTime() >= summaryMaxAgeMs) {
+      // One computation at a time, in the background: a slow one (a minute over 100,000 users) never holds a
+      // request longer than `summaryWaitMs`; the page then shows the previous totals, or says they are coming.
+      this.summaryJob ??= this.readinessSummary(context)
+        .then((value) => {
+          this.cachedSummary = { at: now, value };
+        })
+        .finally(() => {
+          this.summaryJob = undefined;
+        });
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.summaryJob,
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, summaryWaitMs);
+        }),
+      ]).finally(() => clearTimeout(timer));
+    }
+    const first = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - (dashboardDays - 1)));
+    const [counts, blockedUsers] = await Promise.all([
+      activity.dailyCounts([...resetActivities, ...registrationActivities], first.toISOString()),
+      blocks.blockedUserCount(now),
+    ]);
+    const days = Array.from({ length: dashboardDays }, (_, index) => {
+      const day = new Date(first.getTime() + index * 86_400_000).toISOString().slice(0, 10);
+      const sum = (names: readonly string[]) =>
+        counts
+          .filter((row) => row.day === day && names.includes(row.activity))
+          .reduce((total, row) => total + row.count, 0);
+      return { day, resets: sum(resetActivities), registrations: sum(registrationActivities) };
+    });
+    const cached = this.cachedSummary as { at: Date; value: SsprReadinessSummary } | undefined;
+    return {
+      summary: cached?.value ?? null,
+      summaryComputedAt: cached?.at.toISOString() ?? null,
+      blockedUsers,
+      days,
+    };
+  }
+
+  private cachedSummary: { at: Date; value: SsprReadinessSummary } | undefined;
+  private summaryJob: Promise<void> | undefined;
 
   private details(
     user: DirectoryUser,

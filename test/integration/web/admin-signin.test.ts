@@ -139,4 +139,33 @@ describe('admin portal sign-in', () => {
     const page = await client.submit('/admin/signin', { username: 'gadmin@contoso.com', password });
     expect(page.url).toBe('/admin');
   });
+
+  it('uses __Host- cookies with Secure and Path=/ behind an HTTPS public URL', async () => {
+    await server.close();
+    server = await createTestServer({
+      config: { captcha: 'off', publicUrl: 'https://sspr.contoso.com' },
+      clock: () => now,
+    });
+    await createUser('gadmin@contoso.com', 'Global Administrator');
+    const client = new FormClient(server.app);
+    const form = await client.get('/admin/signin');
+    expect(String(form.headers['set-cookie'])).toMatch(
+      /^__Host-sspr_admin_signin=[\w-]+; Path=\/; HttpOnly; SameSite=Strict; Secure/,
+    );
+    const csrfToken = form.html.match(/name="csrf_token" value="([^"]+)"/)?.[1] ?? '';
+    const response = await server.app.inject({
+      method: 'POST',
+      url: '/admin/signin',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        cookie: `__Host-sspr_admin_signin=${client.cookies.get('__Host-sspr_admin_signin')}`,
+      },
+      payload: new URLSearchParams({ username: 'gadmin@contoso.com', password, csrf_token: csrfToken }).toString(),
+    });
+    expect(response.statusCode).toBe(303);
+    const cookies = ([] as string[]).concat(response.headers['set-cookie'] ?? []);
+    expect(cookies[0]).toMatch(
+      /^__Host-sspr_admin=[\w-]{22}; Path=\/; HttpOnly; SameSite=Strict; Secure; Max-Age=28800$/,
+    );
+  });
 });

@@ -17,7 +17,7 @@ import type { RegistrationReportService } from '../../../services/reports/regist
 import type { DirectorySyncService } from '../../../services/sync/directory-sync-service.js';
 import type { UserService } from '../../../services/users/user-service.js';
 import { Form } from '../form.js';
-import { type PageLanguage, pickLanguage } from '../language.js';
+import type { PageLanguage } from '../language.js';
 import { type Branding, cookie, cookieValue, Page, sendPage } from '../page.js';
 import { type AdminMessages, adminMessages } from './admin-messages.js';
 
@@ -176,8 +176,12 @@ export function adminCookies(secure: boolean): { session: string; signIn: string
     : { session: 'sspr_admin', signIn: 'sspr_admin_signin', path: adminBasePath };
 }
 
-export function languageOf(request: FastifyRequest): PageLanguage {
-  return pickLanguage((request.query as { mkt?: unknown }).mkt, request.headers['accept-language']);
+/**
+ * The portal's language. Its messages exist in English only so far (`admin-messages.ts`), so the page says so
+ * (`lang="en"`) whatever the browser prefers; a French table makes this `pickLanguage(...)` as on the other pages.
+ */
+export function languageOf(_request: FastifyRequest): PageLanguage {
+  return 'en';
 }
 
 export function queryText(request: FastifyRequest, name: string, maxLength = 256): string {

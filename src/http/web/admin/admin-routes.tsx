@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { VNode } from 'preact';
+import { DomainError } from '../../../domain/errors.js';
 import { adminSessionLifetimeMs } from '../../../services/admin/admin-session-service.js';
 import { Form } from '../form.js';
 import { type Branding, cookie, cookieValue, Page, sendPage } from '../page.js';
@@ -17,7 +18,7 @@ import {
 import { type AdminProblem, adminMessages, adminProblem } from './admin-messages.js';
 import { registerAppsPages } from './apps-page.js';
 import { registerAuditPages } from './audit-page.js';
-import { DashboardPage } from './dashboard-page.js';
+import { DashboardPage, type DashboardSync } from './dashboard-page.js';
 import { methodsRoutes } from './methods-routes.js';
 import { registerOutboxPage } from './outbox-page.js';
 import { registerPolicyPages } from './policy-page.js';
@@ -152,9 +153,33 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRouteOptio
     adminBasePath,
     requireAdmin(guard, async (_request, reply, view) => {
       const services = options.services();
+      const context = view.session.context;
+      const report = await services.reports.dashboard(context).catch((error: unknown) => {
+        if (error instanceof DomainError && error.code === 'permission_denied') return null;
+        throw error;
+      });
+      let sync: DashboardSync = { visible: false, configured: false, lastRun: null, issues: [] };
+      try {
+        services.directorySync.authorize(context);
+        const [settings, runs] = await Promise.all([services.directorySync.settings(), services.directorySync.runs(1)]);
+        const lastRun = runs[0] ?? null;
+        sync = {
+          visible: true,
+          configured: settings !== undefined,
+          lastRun,
+          issues: lastRun ? await services.directorySync.issues(lastRun.id) : [],
+        };
+      } catch (error) {
+        if (!(error instanceof DomainError && error.code === 'permission_denied')) throw error;
+      }
       return sendPage(
         reply,
-        <DashboardPage view={view} warnings={{ outbox: services.outbox.inUse, captchaOff: options.captchaOff }} />,
+        <DashboardPage
+          view={view}
+          warnings={{ outbox: services.outbox.inUse, captchaOff: options.captchaOff }}
+          report={report}
+          sync={sync}
+        />,
       );
     }),
   );

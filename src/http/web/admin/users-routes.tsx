@@ -60,21 +60,43 @@ export function decodeCursor(text: string): UserPageCursor | undefined {
 }
 
 /**
- * The search box: one text matched as a prefix (case-insensitive) of the display name, given name, surname, user
- * ID, mail, mobile phone, office phone or an alternate email: the Graph list query's `startsWith` clauses, ORed.
+ * The search box: one text matched as a case-insensitive prefix, through the Graph list query's `startsWith`
+ * clauses ORed, on the properties its shape can match (fewer comparisons per row over a large directory):
+ * - with an `@`: user ID, mail, an alternate email;
+ * - starting with `+`, `(` or a digit: mobile phone, office phone;
+ * - anything else: display name, given name, surname, user ID, mail.
  */
 export function searchFilter(q: string): UserFilter {
+  const startsWith = (
+    property: 'displayName' | 'givenName' | 'surname' | 'userPrincipalName' | 'mail' | 'mobilePhone',
+  ) => ({ kind: 'startsWith', property, value: q }) as const;
+  if (q.includes('@')) {
+    return {
+      kind: 'or',
+      clauses: [
+        startsWith('userPrincipalName'),
+        startsWith('mail'),
+        { kind: 'any', property: 'otherMails', operator: 'startsWith', value: q },
+      ],
+    };
+  }
+  if (/^[+(\d]/.test(q)) {
+    return {
+      kind: 'or',
+      clauses: [
+        startsWith('mobilePhone'),
+        { kind: 'any', property: 'businessPhones', operator: 'startsWith', value: q },
+      ],
+    };
+  }
   return {
     kind: 'or',
     clauses: [
-      { kind: 'startsWith', property: 'displayName', value: q },
-      { kind: 'startsWith', property: 'givenName', value: q },
-      { kind: 'startsWith', property: 'surname', value: q },
-      { kind: 'startsWith', property: 'userPrincipalName', value: q },
-      { kind: 'startsWith', property: 'mail', value: q },
-      { kind: 'startsWith', property: 'mobilePhone', value: q },
-      { kind: 'any', property: 'businessPhones', operator: 'startsWith', value: q },
-      { kind: 'any', property: 'otherMails', operator: 'startsWith', value: q },
+      startsWith('displayName'),
+      startsWith('givenName'),
+      startsWith('surname'),
+      startsWith('userPrincipalName'),
+      startsWith('mail'),
     ],
   };
 }
