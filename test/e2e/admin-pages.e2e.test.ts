@@ -80,10 +80,11 @@ async function visitedBoth(session: Session, step: string): Promise<void> {
   await session.page.setViewportSize(desktop);
 }
 
-async function signIn(session: Session, account: { upn: string; password: string }): Promise<void> {
+async function signIn(session: Session, account: { upn: string; password: string }, screens = false): Promise<void> {
   const { page } = session;
   await page.goto('/admin');
   await expectHeading(session, 'Sign in to the admin portal');
+  if (screens) await visitedBoth(session, 'signin');
   await page.getByLabel('User ID').fill(account.upn);
   await page.getByLabel('Password').fill(account.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -171,7 +172,7 @@ describe('admin pages in Chromium', { timeout: 120_000 }, () => {
       });
       expect(refused.status()).toBe(403);
       await expectHeading(session, 'You don’t have permission');
-      await session.visited('methods-forged-add-refused');
+      await visitedBoth(session, 'methods-forged-add-refused');
       await page.goto(methodsUrl);
       await page.waitForLoadState('load');
       expect(await page.locator('#methods').textContent()).not.toContain('XX99');
@@ -179,7 +180,7 @@ describe('admin pages in Chromium', { timeout: 120_000 }, () => {
       // The policy: visible, but disabled and without a Save button; a forged save is refused too.
       await navigate(session, 'Password reset policy');
       await expectHeading(session, 'Password reset policy');
-      await session.visited('policy-read-only');
+      await visitedBoth(session, 'policy-read-only');
       expect(
         await page.getByText('You can see the policy but only a Global Administrator can change it.').count(),
       ).toBe(1);
@@ -204,7 +205,7 @@ describe('admin pages in Chromium', { timeout: 120_000 }, () => {
   it('a Global Administrator adds a method and requires 2 methods; the user then resets with two methods', async () => {
     await withSession('admin-pages-global-admin', async (session) => {
       const { page } = session;
-      await signIn(session, globalAdmin);
+      await signIn(session, globalAdmin, true);
       await visitedBoth(session, 'dashboard');
       // The server really delivers (SMTP, Twilio): no outbox link, and the outbox page does not exist.
       expect(await page.getByRole('navigation').getByRole('link', { name: 'Outbox' }).count()).toBe(0);
