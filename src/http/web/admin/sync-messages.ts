@@ -74,6 +74,7 @@ export const syncPageMessages = {
   syncCountWarnings: 'Warnings',
   syncIssuesHeading: 'Errors and warnings per object',
   syncNoIssues: 'No object error or warning.',
+  syncMoreIssues: '{count} more are not listed here: GET /api/admin/v1/directorySync/runs/{id}/errors lists them all.',
   syncColObject: 'Object',
   syncColType: 'Type',
   syncColAttribute: 'Attribute',

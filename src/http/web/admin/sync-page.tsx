@@ -21,6 +21,8 @@ export interface SyncPageServices {
 }
 
 const syncPath = `${adminBasePath}/sync`;
+/** Issues listed on a run's page (the rest are counted; the API lists them all). */
+const shownIssues = 500;
 const runPath = (id: string) => `${syncPath}/runs/${encodeURIComponent(id)}`;
 
 /** The settings form's fields, as typed (re-shown after a validation error). */
@@ -758,7 +760,7 @@ export function SyncRunPage({
             </tr>
           </thead>
           <tbody>
-            {issues.map((issue, index) => (
+            {issues.slice(0, shownIssues).map((issue, index) => (
               <tr key={index}>
                 <td>
                   {issue.userId ? (
@@ -775,6 +777,9 @@ export function SyncRunPage({
           </tbody>
         </table>
       )}
+      {issues.length > shownIssues ? (
+        <p>{t.syncMoreIssues.replace('{count}', String(issues.length - shownIssues)).replace('{id}', run.id)}</p>
+      ) : null}
       <p>
         <a href={syncPath}>{t.syncBack}</a>
       </p>
