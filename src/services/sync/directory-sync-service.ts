@@ -381,6 +381,28 @@ export class DirectorySyncService {
     return this.deps.store.runIssues(runId);
   }
 
+  /**
+   * A run's issues, each naming the user it concerns when a user (not deleted) has its anchor: warnings are recorded
+   * before the user is written, so their `userId` is filled here (the portal links each issue to its user).
+   */
+  async issuesWithUsers(runId: string): Promise<SyncIssue[]> {
+    const issues = await this.deps.store.runIssues(runId);
+    const anchors = [
+      ...new Set(issues.flatMap((issue) => (issue.userId === null && issue.anchor ? [issue.anchor] : []))),
+    ];
+    if (anchors.length === 0) return issues;
+    const users = new Map(
+      (await this.deps.store.findByAnchors(anchors))
+        .filter((user) => user.softDeletedAt === null && user.onPremisesImmutableId !== null)
+        .map((user) => [user.onPremisesImmutableId as string, user.id]),
+    );
+    return issues.map((issue) =>
+      issue.userId === null && issue.anchor !== null && users.has(issue.anchor)
+        ? { ...issue, userId: users.get(issue.anchor) ?? null }
+        : issue,
+    );
+  }
+
   runFull(options: SyncRunOptions = {}): Promise<SyncRunResult> {
     return this.run('full', options);
   }

@@ -70,11 +70,14 @@ export function AdminPage({
   title,
   current,
   children,
+  refreshSeconds,
 }: {
   view: AdminView;
   title: string;
   current: AdminSection | null;
   children: ComponentChildren;
+  /** While something runs (a sync run): the page reloads itself every N seconds. */
+  refreshSeconds?: number;
 }): VNode {
   const { t, session } = view;
   const nav = (
@@ -101,7 +104,14 @@ export function AdminPage({
     </nav>
   );
   return (
-    <Page language={view.language} title={`${title} - ${t.portalName}`} branding={view.branding} nav={nav} wide>
+    <Page
+      language={view.language}
+      title={`${title} - ${t.portalName}`}
+      branding={view.branding}
+      nav={nav}
+      wide
+      refreshSeconds={refreshSeconds}
+    >
       {children}
     </Page>
   );

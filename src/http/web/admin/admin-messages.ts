@@ -1,5 +1,6 @@
 import type { SignInProblem } from '../../../services/self-service/security-info-service.js';
 import type { PageLanguage } from '../language.js';
+import { syncPageMessages } from './sync-messages.js';
 
 /** Texts of the policy, audit, app registration and outbox pages. */
 const policyAuditAppsOutbox = {
@@ -173,6 +174,7 @@ const policyAuditAppsOutbox = {
  */
 const english = {
   ...policyAuditAppsOutbox,
+  ...syncPageMessages,
   portalName: 'Admin portal',
   navDashboard: 'Dashboard',
   navUsers: 'Users',

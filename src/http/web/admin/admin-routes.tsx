@@ -22,6 +22,7 @@ import { DashboardPage, type DashboardSync } from './dashboard-page.js';
 import { methodsRoutes } from './methods-routes.js';
 import { registerOutboxPage } from './outbox-page.js';
 import { registerPolicyPages } from './policy-page.js';
+import { registerSyncPages } from './sync-page.js';
 import { usersRoutes } from './users-routes.js';
 
 export type { AdminServices };
@@ -188,6 +189,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRouteOptio
   registerAuditPages(app, guard, options.services);
   registerAppsPages(app, guard, options.services);
   registerOutboxPage(app, guard, options.services);
+  registerSyncPages(app, guard, options.services);
 }
 
 function SignInPage({
