@@ -138,7 +138,11 @@ export class SqlUserRepository {
                   eb(sortColumn, comparator, sortValue),
                   eb.and([eb(sortColumn, '=', sortValue), eb('id', comparator, after.id)]),
                 ]);
-                return descending ? eb.or([beyond, eb(sortColumn, 'is', null)]) : beyond;
+                // Ascending, the redundant `>=` lets SQLite seek the sort column's index to the cursor instead of
+                // scanning it from the start (a page deep in 100,000 users read every row before it).
+                return descending
+                  ? eb.or([beyond, eb(sortColumn, 'is', null)])
+                  : eb.and([eb(sortColumn, '>=', sortValue), beyond]);
               });
     }
     const direction = descending ? 'desc' : 'asc';

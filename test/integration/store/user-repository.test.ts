@@ -817,6 +817,38 @@ describe.each(dialectsUnderTest)('SqlUserRepository on $name', (dialect) => {
     });
   });
 
+  it.skipIf(dialect.name !== 'sqlite')(
+    'seeks the display name index to a later page instead of scanning it from the start',
+    async () => {
+      const database = await dialect.create();
+      try {
+        const sqlite = database.store.sqlite;
+        if (!sqlite) throw new Error('no SQLite handle');
+        const prepared: string[] = [];
+        const prepare = sqlite.prepare.bind(sqlite);
+        sqlite.prepare = ((text: string) => {
+          prepared.push(text);
+          return prepare(text);
+        }) as typeof sqlite.prepare;
+        const users = new SqlUserRepository(database.store.db);
+        await users.list({
+          top: 25,
+          orderBy: { property: 'displayName', direction: 'asc' },
+          after: { sortValue: 'User 5', id: randomUUID() },
+        });
+        const text = prepared.find((sql) => sql.includes('order by "display_name"'));
+        if (!text) throw new Error('the list statement was not prepared');
+        const parameters = Array.from(text.matchAll(/\?/g), () => 'User 5');
+        const plan = prepare(`explain query plan ${text}`).all(...parameters) as { detail: string }[];
+        expect(plan.map((row) => row.detail).join('; ')).toContain(
+          'SEARCH users USING INDEX users_display_name (display_name>?)',
+        );
+      } finally {
+        await database.dispose();
+      }
+    },
+  );
+
   describe('ordering and paging', () => {
     let database: TestDatabase;
     let users: SqlUserRepository;
