@@ -214,9 +214,10 @@ export function registerBulkPages(
       imports().authorize(context);
       const upload = pending.get(view.session.idHash, form.text('upload', 64));
       if (!upload) return formPage(view, reply, { problem: view.t.bulkProblemExpired }, 409);
-      // The service parses and plans the same bytes again: what is applied is re-validated against today's users.
-      const report = await imports().import(context, upload.data, upload.options);
+      // Taken out first, so that a second click cannot apply it twice (a failed run resumes when the file is uploaded
+      // again). The service parses and plans the same bytes again: what is applied is re-checked against today's users.
       pending.remove(upload.id);
+      const report = await imports().import(context, upload.data, upload.options);
       if (!report.job) throw new Error('An applied import has no job.');
       return seeOther(reply, `${bulkPath}/jobs/${encodeURIComponent(report.job.id)}`);
     }),
