@@ -124,4 +124,40 @@ describe('admin portal in Chromium', { timeout: 90_000 }, () => {
     expect(body.value?.[0]?.initiatedBy.user.userPrincipalName).toBe(admin.upn);
     for (const secret of secretsSeen) expect(server.logText()).not.toContain(secret);
   });
+  it('bulk operations: a CSV dry run shows the diff and a rejected line, then apply changes the user', async () => {
+    await withSession('admin-portal-bulk', async (session) => {
+      const { page } = session;
+      await page.goto('/admin/signin');
+      await page.getByLabel('User ID').fill(admin.upn);
+      await page.getByLabel('Password').fill(admin.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForLoadState('load');
+      await page.getByRole('navigation').getByRole('link', { name: 'Bulk operations' }).click();
+      await page.waitForLoadState('load');
+      await expectHeading(session, 'Bulk operations');
+      await session.visited('bulk');
+
+      const csv = `userPrincipalName,jobTitle,officeLocation\r\n${user.upn},Field engineer,Building 4\r\nghost@contoso.com,Nobody,\r\n`;
+      await page
+        .getByLabel('CSV file')
+        .setInputFiles({ name: 'contacts.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+      await page.getByRole('button', { name: 'Preview (dry run)' }).click();
+      await page.waitForLoadState('load');
+      await expectHeading(session, 'Preview of the import');
+      const preview = ((await page.locator('main').textContent()) ?? '').replace(/\s+/g, ' ');
+      expect(preview).toContain('Field engineer');
+      expect(preview).toContain('User not found.');
+      await session.visited('bulk-preview');
+
+      await page.getByRole('button', { name: 'Apply' }).click();
+      await page.waitForLoadState('load');
+      await expectHeading(session, 'Import results');
+      expect(await page.getByRole('status').first().textContent()).toContain('The import is finished.');
+      await session.visited('bulk-results');
+      const response = await fetch(`${server.baseUrl}/v1.0/users/${user.upn}?$select=jobTitle,officeLocation`, {
+        headers: { authorization: `Bearer ${await server.appToken()}` },
+      });
+      expect(await response.json()).toMatchObject({ jobTitle: 'Field engineer', officeLocation: 'Building 4' });
+    });
+  });
 });

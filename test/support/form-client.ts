@@ -26,6 +26,25 @@ export class FormClient {
 
   /** Posts the form whose action starts with `actionPrefix` on the last page, with its hidden fields plus `fields`. */
   async submit(actionPrefix: string, fields: Record<string, string> = {}): Promise<PageResponse> {
+    const { action, hidden } = this.findForm(actionPrefix);
+    return this.request('POST', action, new URLSearchParams({ ...hidden, ...fields }).toString());
+  }
+
+  /**
+   * Posts the form whose action starts with `actionPrefix` as `multipart/form-data`, as a browser does for a form
+   * with `enctype="multipart/form-data"`: its hidden fields, `fields`, and `file` in the named file input.
+   */
+  async submitMultipart(
+    actionPrefix: string,
+    fields: Record<string, string>,
+    file?: { field: string; filename: string; content: string | Buffer; contentType?: string },
+  ): Promise<PageResponse> {
+    const { action, hidden } = this.findForm(actionPrefix);
+    const { body, contentType } = multipartBody({ ...hidden, ...fields }, file);
+    return this.request('POST', action, body, contentType);
+  }
+
+  private findForm(actionPrefix: string): { action: string; hidden: Record<string, string> } {
     const html = this.last?.html ?? '';
     const forms = [...html.matchAll(/<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/g)];
     const form = forms.find((match) => decode(match[1] ?? '').startsWith(actionPrefix));
@@ -36,12 +55,17 @@ export class FormClient {
         decode(m[2] ?? ''),
       ]),
     );
-    return this.request('POST', decode(form[1] ?? ''), new URLSearchParams({ ...hidden, ...fields }).toString());
+    return { action: decode(form[1] ?? ''), hidden };
   }
 
-  async request(method: 'GET' | 'POST', url: string, body?: string): Promise<PageResponse> {
+  async request(
+    method: 'GET' | 'POST',
+    url: string,
+    body?: string | Buffer,
+    contentType = 'application/x-www-form-urlencoded',
+  ): Promise<PageResponse> {
     let current = url;
-    let response = await this.send(method, current, body);
+    let response = await this.send(method, current, body, contentType);
     for (let hops = 0; response.statusCode >= 300 && response.statusCode < 400 && hops < 5; hops++) {
       current = String(response.headers.location);
       response = await this.send('GET', current);
@@ -50,7 +74,7 @@ export class FormClient {
     return this.last;
   }
 
-  private async send(method: 'GET' | 'POST', url: string, body?: string) {
+  private async send(method: 'GET' | 'POST', url: string, body?: string | Buffer, contentType?: string) {
     const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     const response = await this.app.inject({
       method,
@@ -58,7 +82,7 @@ export class FormClient {
       headers: {
         ...this.headers,
         ...(cookie ? { cookie } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+        ...(body !== undefined ? { 'content-type': contentType ?? 'application/x-www-form-urlencoded' } : {}),
       },
       ...(body !== undefined ? { payload: body } : {}),
     });
@@ -70,6 +94,30 @@ export class FormClient {
     }
     return response;
   }
+}
+
+/** A `multipart/form-data` body as browsers build it. */
+export function multipartBody(
+  fields: Record<string, string>,
+  file?: { field: string; filename: string; content: string | Buffer; contentType?: string },
+): { body: Buffer; contentType: string } {
+  const boundary = '----OpenSSPRFormBoundary7MA4YWxkTrZu0gW';
+  const parts: Buffer[] = [];
+  for (const [name, value] of Object.entries(fields)) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
+  }
+  if (file) {
+    parts.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.filename}"\r\n` +
+          `Content-Type: ${file.contentType ?? 'text/csv'}\r\n\r\n`,
+      ),
+      Buffer.isBuffer(file.content) ? file.content : Buffer.from(file.content),
+      Buffer.from('\r\n'),
+    );
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
 function decode(text: string): string {

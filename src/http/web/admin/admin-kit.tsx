@@ -15,6 +15,8 @@ import type { OutboxService } from '../../../services/delivery/outbox-service.js
 import type { SsprPolicyService } from '../../../services/policy/sspr-policy-service.js';
 import type { RegistrationReportService } from '../../../services/reports/registration-report-service.js';
 import type { DirectorySyncService } from '../../../services/sync/directory-sync-service.js';
+import type { ContactExportService } from '../../../services/users/contact-export-service.js';
+import type { ContactImportService } from '../../../services/users/contact-import-service.js';
 import type { UserService } from '../../../services/users/user-service.js';
 import { Form } from '../form.js';
 import type { PageLanguage } from '../language.js';
@@ -38,6 +40,8 @@ export interface AdminServices {
   readonly policies: SsprPolicyService;
   readonly auditLog: AuditService;
   readonly apps: AppService;
+  readonly contactImports: ContactImportService;
+  readonly contactExport: ContactExportService;
 }
 
 /** The portal's navigation, in order; `key` is what a page passes as `current`. */

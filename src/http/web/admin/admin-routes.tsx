@@ -18,6 +18,7 @@ import {
 import { type AdminProblem, adminMessages, adminProblem } from './admin-messages.js';
 import { registerAppsPages } from './apps-page.js';
 import { registerAuditPages } from './audit-page.js';
+import { registerBulkPages } from './bulk-page.js';
 import { DashboardPage, type DashboardSync } from './dashboard-page.js';
 import { methodsRoutes } from './methods-routes.js';
 import { registerOutboxPage } from './outbox-page.js';
@@ -190,6 +191,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRouteOptio
   registerAppsPages(app, guard, options.services);
   registerOutboxPage(app, guard, options.services);
   registerSyncPages(app, guard, options.services);
+  registerBulkPages(app, guard, options.services);
 }
 
 function SignInPage({

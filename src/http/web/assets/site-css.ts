@@ -68,6 +68,7 @@ input[readonly]{background:#f2f2f2}
 textarea,input[type=number],input[type=date]{width:100%;font-size:1rem;padding:.5rem;border:1px solid var(--border);border-radius:2px;font-family:inherit}
 input[type=number],input[type=date]{max-width:12rem}
 pre.message{white-space:pre-wrap;word-break:break-word;margin:.25rem 0;font-size:.9rem}
+input[type=file]{display:block;margin:.25rem 0 1rem;font-size:1rem;max-width:100%}
 @media (max-width:36rem){main{margin:0;border-radius:0;box-shadow:none;padding:1rem}table.data{font-size:.8rem}table.data th,table.data td{padding:.3rem .2rem;overflow-wrap:anywhere}nav.admin .who{margin-left:0}}
 `;
 }
