@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { progressBar } from '../../../src/cli/commands/sync.js';
 import { buildProgram, type CliIo } from '../../../src/cli/program.js';
-import { generateUsers, type RunningSlapd, slapdAvailable, startSlapd } from '../../support/slapd.js';
+import { generateUsers, type RunningSlapd, startSlapd } from '../../support/slapd.js';
 
 /** `sspr ARGS` in this process, with stderr a terminal or not; what it wrote. */
 async function sspr(args: string[], stderrIsTTY: boolean): Promise<{ stdout: string; stderr: string }> {
@@ -24,7 +24,7 @@ async function sspr(args: string[], stderrIsTTY: boolean): Promise<{ stdout: str
   return { stdout, stderr };
 }
 
-describe.skipIf(!slapdAvailable())('sspr sync run progress', { timeout: 60_000 }, () => {
+describe('sspr sync run progress', { timeout: 60_000 }, () => {
   let slapd: RunningSlapd;
   let dir: string;
   let store: string[];

@@ -817,7 +817,8 @@ describe.each(dialectsUnderTest)('SqlUserRepository on $name', (dialect) => {
     });
   });
 
-  it.skipIf(dialect.name !== 'sqlite')(
+  // SQLite's query planner only (PostgreSQL plans by statistics): registered for the SQLite dialect alone.
+  (dialect.name === 'sqlite' ? it : () => undefined)(
     'seeks the display name index to a later page instead of scanning it from the start',
     async () => {
       const database = await dialect.create();

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, sspr } from '../../support/run-sspr.js';
-import { generateUsers, type RunningSlapd, slapdAvailable, startSlapd } from '../../support/slapd.js';
+import { generateUsers, type RunningSlapd, startSlapd } from '../../support/slapd.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const COUNT = 20_000;
@@ -164,7 +164,7 @@ function runStatuses(instance: Instance): { status: string; message: string | nu
   }
 }
 
-describe.skipIf(!slapdAvailable())('directory sync killed with SIGKILL (SQLite)', { timeout: 120_000 }, () => {
+describe('directory sync killed with SIGKILL (SQLite)', { timeout: 120_000 }, () => {
   beforeAll(async () => {
     slapd = await startSlapd({ ldif: generateUsers({ count: COUNT, knownPasswordCount: 0 }).ldif });
     workDir = mkdtempSync(path.join(os.tmpdir(), 'sspr-sync-crash-'));
