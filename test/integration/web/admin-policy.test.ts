@@ -211,6 +211,14 @@ describe('admin portal: password reset policy', () => {
     );
     expect(refused.status).toBe(403);
     expect(visibleText(refused.html)).toContain('You don’t have permission');
+    // An invalid form from a role that may not change the policy is refused too, not answered with field messages.
+    const invalid = await postForm(
+      client,
+      '/admin/policy',
+      policyForm(defaultSsprPolicy, { registrationReconfirmIntervalInDays: 'many' }),
+    );
+    expect(invalid.status).toBe(403);
+    expect(visibleText(invalid.html)).toContain('You don’t have permission');
     const question = await postForm(client, '/admin/policy/questions', { question: 'What was your first car?' });
     expect(question.status).toBe(403);
     expect((await server.container.policies.get(operator)).numberOfAuthenticationMethodsRequired).toBe(1);

@@ -279,13 +279,14 @@ export function registerPolicyPages(
   app.post(
     policyPath,
     requireAdminPage(guard, async (_request, reply, view, form) => {
+      const policies = services().policies;
+      // The permission first: a role that may not change the policy gets the 403 page, never validation messages.
+      if (!policies.canChange(view.session.context)) throw new DomainError('permission_denied');
       const values = readFormValues(form);
       const basis = form.text('basis', 64);
       const { changes, errors } = policyChanges(values, view.t);
       if (Object.keys(errors).length > 0) return show(view, reply, { values, errors, basis }, 400);
-      const policies = services().policies;
       const before = await policies.get(view.session.context);
-      if (!policies.canChange(view.session.context)) throw new DomainError('permission_denied');
       // The form holds every field: saving it over a policy changed since it was shown would undo that change.
       if (basis !== '' && basis !== policyBasis(before)) {
         return show(view, reply, { status: view.t.policyConflict }, 409);
