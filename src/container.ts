@@ -135,7 +135,12 @@ export async function createContainer(config: Config, overrides: ContainerOverri
   const deliveryChannels = chooseDeliveryChannels(config);
   // The key first: a bad key must stop the start before the database file is even created.
   const masterKey = config.masterKey ? decodeMasterKey(config.masterKey) : await loadOrCreateMasterKey(config.dataDir);
-  const database = overrides.database ?? openDatabase(resolveDatabaseUrl(config));
+  const database =
+    overrides.database ??
+    openDatabase(resolveDatabaseUrl(config), {
+      onCheckpointFailure: (error) =>
+        logger.warn({ err: error }, 'background checkpoints stopped; SQLite checkpoints inside commits again'),
+    });
   try {
     await migrateToLatest(database.db, database.dialect);
     const passwords = new Argon2PasswordHasher();

@@ -13,6 +13,7 @@ import pg from 'pg';
 import { DomainError } from '../domain/errors.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
+import { startWalCheckpointer } from './wal-checkpointer.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -28,14 +29,24 @@ export interface StoreDatabase {
  * Opens the database named by a URL: `postgres://` / `postgresql://` for PostgreSQL,
  * `sqlite:PATH`, `file:PATH` or a bare path for a SQLite file (`:memory:` works for tests).
  */
-export function openDatabase(url: string): StoreDatabase {
+export function openDatabase(url: string, options: OpenDatabaseOptions = {}): StoreDatabase {
   if (/^postgres(ql)?:\/\//i.test(url)) return openPostgres(url);
   const file = url.replace(/^(sqlite|file):(\/\/)?/i, '');
   if (!file) throw new DomainError('invalid_configuration', { detail: `database URL '${url}' names no file` });
-  return openSqlite(file);
+  return openSqlite(file, options);
 }
 
-function openSqlite(file: string): StoreDatabase {
+export interface OpenDatabaseOptions {
+  /**
+   * SQLite file: copy the write-ahead log into the file on a worker thread instead of inside commits
+   * (default true; see `wal-checkpointer.ts`).
+   */
+  readonly backgroundCheckpoints?: boolean;
+  /** Told when the checkpoint worker fails and SQLite's own checkpoints take over again. */
+  readonly onCheckpointFailure?: (error: Error) => void;
+}
+
+function openSqlite(file: string, options: OpenDatabaseOptions): StoreDatabase {
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const sqlite = new SqliteDatabase(file);
   // WAL lets readers run while a writer commits; NORMAL is durable across application crashes.
@@ -48,11 +59,18 @@ function openSqlite(file: string): StoreDatabase {
     typeof value === 'string' ? value.toLowerCase() : value,
   );
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const checkpointer =
+    file !== ':memory:' && (options.backgroundCheckpoints ?? true)
+      ? startWalCheckpointer(sqlite, options.onCheckpointFailure ? { onFailure: options.onCheckpointFailure } : {})
+      : undefined;
   return {
     db,
     dialect: 'sqlite',
     sqlite,
-    close: () => db.destroy(),
+    close: async () => {
+      await checkpointer?.stop();
+      await db.destroy();
+    },
   };
 }
 
