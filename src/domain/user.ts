@@ -31,6 +31,12 @@ export interface DirectoryUser {
 
 export type UserProperty = keyof DirectoryUser;
 
+/** How Graph names a user in a path: by object id or by user principal name. */
+export type UserReference = { readonly id: string } | { readonly userPrincipalName: string };
+
+/** Some of a user's properties (a `$select`), always with its id; the others are absent, never made up. */
+export type SelectedUser = Pick<DirectoryUser, 'id'> & Partial<DirectoryUser>;
+
 /** Graph v1.0's default property set (returned when no `$select` is given). */
 export const defaultUserProperties = [
   'businessPhones',

@@ -2,7 +2,14 @@ import type SqliteDatabase from 'better-sqlite3';
 import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql, type Updateable } from 'kysely';
 import type { AuditEventDraft } from '../domain/audit.js';
 import { DomainError } from '../domain/errors.js';
-import type { DirectoryUser, NewUserRecord, UserRecordChanges } from '../domain/user.js';
+import type {
+  DirectoryUser,
+  NewUserRecord,
+  SelectedUser,
+  UserProperty,
+  UserRecordChanges,
+  UserReference,
+} from '../domain/user.js';
 import type { FilterableScalarProperty, UserFilter, UserListQuery, UserSearchTerm } from '../domain/user-query.js';
 import { auditEventRow, insertAuditEvent } from './audit-writer.js';
 import type { Database, UserTable } from './schema.js';
@@ -67,6 +74,55 @@ export const publicColumns = [
 ] as const satisfies readonly UserColumn[];
 
 export type PublicUserRow = Pick<UserTable, (typeof publicColumns)[number]>;
+type PublicColumn = (typeof publicColumns)[number];
+
+/** The column behind each property (`toDirectoryUser` converts it). */
+const propertyColumns: Record<UserProperty, PublicColumn> = {
+  id: 'id',
+  userPrincipalName: 'user_principal_name',
+  displayName: 'display_name',
+  givenName: 'given_name',
+  surname: 'surname',
+  mail: 'mail',
+  mailNickname: 'mail_nickname',
+  jobTitle: 'job_title',
+  officeLocation: 'office_location',
+  preferredLanguage: 'preferred_language',
+  accountEnabled: 'account_enabled',
+  mobilePhone: 'mobile_phone',
+  businessPhones: 'business_phone',
+  otherMails: 'other_mails',
+  createdDateTime: 'created_at',
+  onPremisesSyncEnabled: 'on_premises_sync_enabled',
+  onPremisesImmutableId: 'on_premises_immutable_id',
+  onPremisesLastSyncDateTime: 'on_premises_last_sync_at',
+  onPremisesDistinguishedName: 'on_premises_distinguished_name',
+  onPremisesSamAccountName: 'on_premises_sam_account_name',
+  onPremisesUserPrincipalName: 'on_premises_user_principal_name',
+  onPremisesDomainName: 'on_premises_domain_name',
+  onPremisesSecurityIdentifier: 'on_premises_security_identifier',
+};
+
+/** The columns a `$select` needs, the id first, in `publicColumns` order (one SQL text per distinct set). */
+function selectedColumns(properties: readonly UserProperty[]): PublicColumn[] {
+  const wanted = new Set<PublicColumn>(['id']);
+  for (const property of properties) wanted.add(propertyColumns[property]);
+  return publicColumns.filter((column) => wanted.has(column));
+}
+
+/** Stands in for columns a `$select` did not read, so `toDirectoryUser` can convert the rest; never returned. */
+const unreadColumns: PublicUserRow = {
+  ...(Object.fromEntries(publicColumns.map((column) => [column, null])) as unknown as PublicUserRow),
+  other_mails: '[]',
+  account_enabled: 0,
+};
+
+function toSelectedUser(row: Partial<PublicUserRow>, properties: readonly UserProperty[]): SelectedUser {
+  const user = toDirectoryUser({ ...unreadColumns, ...row });
+  const selected: Record<string, unknown> = { id: user.id };
+  for (const property of properties) selected[property] = user[property];
+  return selected as SelectedUser;
+}
 
 /** Directory users; satisfies the services' `UserRepository`. */
 export class SqlUserRepository {
@@ -106,6 +162,20 @@ export class SqlUserRepository {
           .where('soft_deleted_at', 'is', null)
           .executeTakeFirst();
     return row && toDirectoryUser(row);
+  }
+
+  async findSelected(reference: UserReference, properties: readonly UserProperty[]): Promise<SelectedUser | undefined> {
+    const [column, value]: ['id' | 'upn_key', string] =
+      'id' in reference ? ['id', reference.id] : ['upn_key', reference.userPrincipalName.toLowerCase()];
+    const row = this.fast?.idle
+      ? this.fast.selectedUserBy(column, value, properties)
+      : await this.db
+          .selectFrom('users')
+          .select(selectedColumns(properties))
+          .where(column, '=', value)
+          .where('soft_deleted_at', 'is', null)
+          .executeTakeFirst();
+    return row && toSelectedUser(row, properties);
   }
 
   async list(query: UserListQuery): Promise<DirectoryUser[]> {
@@ -283,6 +353,7 @@ export function toColumnChanges(changes: UserRecordChanges): Updateable<UserTabl
 class SqlitePreparedPath {
   private readonly statements = new Map<string, SqliteDatabase.Statement>();
   private readonly rawStatements = new Map<string, SqliteDatabase.Statement>();
+  private readonly selectedTexts = new WeakMap<readonly UserProperty[], Record<'id' | 'upn_key', string>>();
   /** The user's columns, its other-mail keys and its audit event, in one transaction (as `update` does). */
   readonly updateUser: (
     id: string,
@@ -318,6 +389,27 @@ class SqlitePreparedPath {
 
   userBy(column: 'id' | 'upn_key', value: string): PublicUserRow | undefined {
     return this.statement(selectUserBy[column]).get(value) as PublicUserRow | undefined;
+  }
+
+  /** Only the columns behind `properties`: a Graph read of three properties skips converting twenty columns. */
+  selectedUserBy(
+    column: 'id' | 'upn_key',
+    value: string,
+    properties: readonly UserProperty[],
+  ): Partial<PublicUserRow> | undefined {
+    // The route hands the same parsed `$select` array again and again: its SQL texts are kept with it.
+    let texts = this.selectedTexts.get(properties);
+    if (!texts) {
+      const select = `select ${selectedColumns(properties)
+        .map((name) => `"${name}"`)
+        .join(', ')} from "users"`;
+      texts = {
+        id: `${select} where "id" = ? and "soft_deleted_at" is null`,
+        upn_key: `${select} where "upn_key" = ? and "soft_deleted_at" is null`,
+      };
+      this.selectedTexts.set(properties, texts);
+    }
+    return this.statement(texts[column]).get(value) as Partial<PublicUserRow> | undefined;
   }
 
   /** Live users by id, after `afterId` when given: one page of a list without filter, search or order. */

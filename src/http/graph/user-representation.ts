@@ -1,4 +1,4 @@
-import { allUserProperties, type DirectoryUser, defaultUserProperties, type UserProperty } from '../../domain/user.js';
+import { allUserProperties, defaultUserProperties, type SelectedUser, type UserProperty } from '../../domain/user.js';
 
 export type GraphVersion = 'v1.0' | 'beta';
 
@@ -7,10 +7,7 @@ export function defaultPropertiesFor(version: GraphVersion): readonly UserProper
   return version === 'v1.0' ? defaultUserProperties : allUserProperties;
 }
 
-export function selectUserProperties(
-  user: DirectoryUser,
-  properties: readonly UserProperty[],
-): Record<string, unknown> {
+export function selectUserProperties(user: SelectedUser, properties: readonly UserProperty[]): Record<string, unknown> {
   const shaped: Record<string, unknown> = {};
   for (const property of properties) shaped[property] = user[property];
   return shaped;

@@ -134,10 +134,11 @@ export async function usersRoutes(app: FastifyInstance, options: UsersRouteOptio
     assertKnownOptions(query);
     const selectText = single(query, '$select');
     const select = parseUserSelect(selectText);
-    const user = await options.users().getUser(requestContextOf(request), userId(request));
+    const properties = select ?? defaultPropertiesFor(version);
+    const user = await options.users().getUserProperties(requestContextOf(request), userId(request), properties);
     const body = {
       '@odata.context': usersContextUrl(baseUrlOf(request, options.publicUrl), version, select, true),
-      ...selectUserProperties(user, select ?? defaultPropertiesFor(version)),
+      ...selectUserProperties(user, properties),
     };
     return reply.send(body);
   });

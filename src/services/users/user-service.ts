@@ -19,14 +19,16 @@ import {
   type DirectoryUser,
   type NewUserRecord,
   newCloudUser,
+  type SelectedUser,
   type UserChanges,
+  type UserProperty,
   type UserRecordChanges,
   userPrincipalNameDomain,
 } from '../../domain/user.js';
 import type { UserFilter, UserListQuery, UserPageCursor, UserSearchTerm } from '../../domain/user-query.js';
-import { findUserOrFail } from './find-user.js';
+import { findSelectedUserOrFail, findUserOrFail, type SelectedUserLookup } from './find-user.js';
 
-export interface UserRepository {
+export interface UserRepository extends SelectedUserLookup {
   findById(id: string): Promise<DirectoryUser | undefined>;
   findByUserPrincipalName(userPrincipalName: string): Promise<DirectoryUser | undefined>;
   /** Returns up to `query.top + 1` users so the caller can tell whether another page exists. */
@@ -65,6 +67,16 @@ export class UserService {
   async getUser(context: RequestContext, idOrUserPrincipalName: string): Promise<DirectoryUser> {
     requirePermission(context.principal, 'User.Read.All');
     return this.findOrFail(idOrUserPrincipalName);
+  }
+
+  /** `GET /users/{id}` with the properties its answer shows: only their columns are read. */
+  async getUserProperties(
+    context: RequestContext,
+    idOrUserPrincipalName: string,
+    properties: readonly UserProperty[],
+  ): Promise<SelectedUser> {
+    requirePermission(context.principal, 'User.Read.All');
+    return findSelectedUserOrFail(this.deps.users, idOrUserPrincipalName, properties);
   }
 
   /** `GET /me`: the signed-in user reads their own profile with User.Read (or anything implying User.Read.All). */

@@ -157,6 +157,53 @@ describe.each(dialectsUnderTest)('SqlUserRepository on $name', (dialect) => {
       expect(JSON.stringify(await users.findById(record.id))).not.toContain('argon2');
     });
 
+    it('reads only the selected properties, with the id, converted as a full read converts them', async () => {
+      const record = newUser({
+        userPrincipalName: 'Grace@Contoso.com',
+        accountEnabled: false,
+        mobilePhone: '+1 5550100',
+        businessPhones: ['+1 5550101'],
+        otherMails: ['grace@example.org'],
+        onPremisesSyncEnabled: true,
+      });
+      const bare = newUser({ userPrincipalName: 'bare@contoso.com' });
+      await users.insert(record, audit('Add user'));
+      await users.insert(bare, audit('Add user'));
+      // Both store paths: Kysely's, and on SQLite the prepared statements the Graph server uses.
+      const repositories = [
+        users,
+        ...(database.store.sqlite ? [new SqlUserRepository(db, database.store.sqlite)] : []),
+      ];
+      for (const repository of repositories) {
+        const properties = ['businessPhones', 'mobilePhone', 'otherMails', 'accountEnabled'] as const;
+        expect(await repository.findSelected({ userPrincipalName: 'GRACE@contoso.com' }, properties)).toStrictEqual({
+          id: record.id,
+          businessPhones: ['+1 5550101'],
+          mobilePhone: '+1 5550100',
+          otherMails: ['grace@example.org'],
+          accountEnabled: false,
+        });
+        expect(
+          await repository.findSelected({ id: bare.id }, ['businessPhones', 'otherMails', 'onPremisesSyncEnabled']),
+        ).toStrictEqual({
+          id: bare.id,
+          businessPhones: [],
+          otherMails: [],
+          onPremisesSyncEnabled: null,
+        });
+        // Every property selected: exactly what a full read returns.
+        const all = Object.keys(publicView(record)) as Array<keyof DirectoryUser>;
+        expect(await repository.findSelected({ id: record.id }, all)).toStrictEqual(
+          await repository.findById(record.id),
+        );
+        expect(
+          await repository.findSelected({ userPrincipalName: 'nobody@contoso.com' }, ['mobilePhone']),
+        ).toBeUndefined();
+      }
+      await users.remove(bare.id, audit('Delete user'));
+      expect(await users.findSelected({ id: bare.id }, ['mobilePhone'])).toBeUndefined();
+    });
+
     it('writes exactly one audit event with each insert, update and remove', async () => {
       const record = newUser({ userPrincipalName: 'grace@contoso.com' });
       await users.insert(record, audit('Add user', 'c-add'));
