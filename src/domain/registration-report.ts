@@ -22,9 +22,22 @@ export interface UserRegistrationDetails {
 
 export type RegistrationFlag = 'isSsprRegistered' | 'isSsprCapable' | 'isSsprEnabled' | 'isAdmin';
 
+/** Why a method that is present cannot be used (every `UnusableReason` but "not set"). */
+export type UnusableDataReason = Exclude<UnusableReason, 'not_set'>;
+
+export const unusableDataReasons = [
+  'not_in_sspr_format',
+  'invalid_email_address',
+  'country_code_blocked',
+  'not_enabled_in_policy',
+  'too_few_security_questions',
+] as const satisfies readonly UnusableDataReason[];
+
 export type RegistrationFilterClause =
   | { readonly kind: 'flag'; readonly property: RegistrationFlag; readonly value: boolean }
-  | { readonly kind: 'userPrincipalName'; readonly value: string };
+  | { readonly kind: 'userPrincipalName'; readonly value: string }
+  /** A method present but unusable, for this reason or (`any`) for any reason: the admin portal's filter. */
+  | { readonly kind: 'unusableData'; readonly reason: UnusableDataReason | 'any' };
 
 /** Clauses ANDed together. */
 export type RegistrationFilter = readonly RegistrationFilterClause[];
@@ -52,13 +65,28 @@ export function registrationDetailsOf(
   };
 }
 
-/** Whether a row passes the computed-flag clauses (the UPN clause is applied by the store). */
-export function matchesRegistrationFilter(details: UserRegistrationDetails, filter: RegistrationFilter): boolean {
-  return filter.every((clause) =>
-    clause.kind === 'flag'
-      ? details[clause.property] === clause.value
-      : details.userPrincipalName.toLowerCase() === clause.value.toLowerCase(),
-  );
+/** Whether a user passes every clause (the store also narrows by the UPN clause). */
+export function matchesRegistrationFilter(
+  details: UserRegistrationDetails,
+  readiness: SsprReadiness,
+  filter: RegistrationFilter,
+): boolean {
+  return filter.every((clause) => {
+    switch (clause.kind) {
+      case 'flag':
+        return details[clause.property] === clause.value;
+      case 'userPrincipalName':
+        return details.userPrincipalName.toLowerCase() === clause.value.toLowerCase();
+      case 'unusableData':
+        return readiness.methods.some(
+          (method) =>
+            !method.usable &&
+            method.reason !== null &&
+            method.reason !== 'not_set' &&
+            (clause.reason === 'any' || method.reason === clause.reason),
+        );
+    }
+  });
 }
 
 /** OpenSSPR's tenant summary: how many users can reset right now, and what stops the others. */

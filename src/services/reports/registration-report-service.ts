@@ -4,6 +4,7 @@ import {
   type AuthenticationMethodSet,
   evaluateSsprReadiness,
   noAuthenticationMethods,
+  type SsprReadiness,
 } from '../../domain/authentication-methods.js';
 import {
   addToReadinessSummary,
@@ -109,8 +110,8 @@ export class RegistrationReportService {
       for (const user of batch) {
         scanned += 1;
         afterId = user.id;
-        const details = this.details(user, methods, admins, policy);
-        if (matchesRegistrationFilter(details, filter)) found.push(details);
+        const { details, readiness } = this.details(user, methods, admins, policy);
+        if (matchesRegistrationFilter(details, readiness, filter)) found.push(details);
         if (found.length === query.top) {
           // Full page: there is more if this batch or the table goes on.
           const last = user === batch[batch.length - 1];
@@ -210,7 +211,7 @@ export class RegistrationReportService {
     methods: Map<string, AuthenticationMethodSet>,
     admins: Set<string>,
     policy: SsprPolicy,
-  ): UserRegistrationDetails {
+  ): { details: UserRegistrationDetails; readiness: SsprReadiness } {
     const isAdmin = admins.has(user.id);
     const readiness = evaluateSsprReadiness({
       user,
@@ -218,6 +219,6 @@ export class RegistrationReportService {
       tenantPolicy: policy,
       isAdministrator: isAdmin,
     });
-    return registrationDetailsOf(user, readiness, isAdmin);
+    return { details: registrationDetailsOf(user, readiness, isAdmin), readiness };
   }
 }

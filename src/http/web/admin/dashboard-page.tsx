@@ -1,5 +1,6 @@
 import type { VNode } from 'preact';
 import type { SyncIssue, SyncRunRecord } from '../../../domain/directory-sync-records.js';
+import { unusableDataReasons } from '../../../domain/registration-report.js';
 import type { DailyActivity, DashboardReport } from '../../../services/reports/registration-report-service.js';
 import { AdminPage, type AdminView, adminBasePath } from './admin-kit.js';
 
@@ -15,14 +16,6 @@ export interface DashboardSync {
   readonly lastRun: SyncRunRecord | null;
   readonly issues: readonly SyncIssue[];
 }
-
-const reasonLabels: Record<string, string> = {
-  not_in_sspr_format: 'Phone number not in the SSPR format',
-  invalid_email_address: 'Invalid email address',
-  country_code_blocked: 'Country code blocked by the policy',
-  not_enabled_in_policy: 'Method not enabled in the policy',
-  too_few_security_questions: 'Too few security questions',
-};
 
 /** A server-rendered bar chart (no script, no inline style: presentation attributes only), with its data table. */
 function BarChart({
@@ -134,7 +127,7 @@ export function DashboardPage({
 }): VNode {
   const { t } = view;
   const summary = report?.summary ?? null;
-  const unusable = summary ? Object.entries(summary.unusable).filter(([, count]) => (count ?? 0) > 0) : [];
+  const unusable = summary ? unusableDataReasons.filter((reason) => (summary.unusable[reason] ?? 0) > 0) : [];
   return (
     <AdminPage view={view} title={t.dashboardHeading} current="dashboard">
       <h1>{t.dashboardHeading}</h1>
@@ -165,8 +158,12 @@ export function DashboardPage({
                 <p>No user has present but unusable contact data.</p>
               ) : (
                 <ul>
-                  {unusable.map(([reason, count]) => (
-                    <li key={reason}>{`${reasonLabels[reason] ?? reason}: ${count}`}</li>
+                  {unusable.map((reason) => (
+                    <li key={reason}>
+                      <a href={`${adminBasePath}/users?unusable=${reason}`}>
+                        {`${t[`unusable_${reason}`]}: ${summary?.unusable[reason] ?? 0}`}
+                      </a>
+                    </li>
                   ))}
                 </ul>
               )}

@@ -1,4 +1,5 @@
 import type { VNode } from 'preact';
+import { type UnusableDataReason, unusableDataReasons } from '../../../domain/registration-report.js';
 import type { DirectoryUser } from '../../../domain/user.js';
 import { AdminForm, AdminPage, type AdminView, adminBasePath } from './admin-kit.js';
 
@@ -7,6 +8,7 @@ export interface UserListFilters {
   readonly source: '' | 'cloud' | 'synced';
   readonly capable: '' | 'yes' | 'no';
   readonly registered: '' | 'yes' | 'no';
+  readonly unusable: '' | 'any' | UnusableDataReason;
 }
 
 export interface UserListRow {
@@ -93,6 +95,16 @@ export function UsersPage({
           />
           <Select id="capable" label="Can reset now" value={filters.capable} options={anyYesNo} />
           <Select id="registered" label="Registered" value={filters.registered} options={anyYesNo} />
+          <Select
+            id="unusable"
+            label={t.filterUnusable}
+            value={filters.unusable}
+            options={[
+              ['', t.filterAny],
+              ['any', t.filterUnusableAny],
+              ...unusableDataReasons.map((reason) => [reason, t[`unusable_${reason}`]] as const),
+            ]}
+          />
           <div>
             <button type="submit">{t.search}</button>
           </div>

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DomainError } from '../../../domain/errors.js';
 import { generateCompliantPassword } from '../../../domain/password-policy.js';
-import type { RegistrationFilterClause } from '../../../domain/registration-report.js';
+import { type RegistrationFilterClause, unusableDataReasons } from '../../../domain/registration-report.js';
 import { isValidUserPrincipalName, parseUserChanges, type UserChanges } from '../../../domain/user.js';
 import type { UserFilter, UserPageCursor } from '../../../domain/user-query.js';
 import { sendPage } from '../page.js';
@@ -103,7 +103,7 @@ export function searchFilter(q: string): UserFilter {
 
 function filtersOf(request: FastifyRequest): UserListFilters {
   const pick = <T extends string>(name: string, allowed: readonly T[]): T | '' => {
-    const value = queryText(request, name, 16);
+    const value = queryText(request, name, 32);
     return (allowed as readonly string[]).includes(value) ? (value as T) : '';
   };
   return {
@@ -111,6 +111,7 @@ function filtersOf(request: FastifyRequest): UserListFilters {
     source: pick('source', ['cloud', 'synced']),
     capable: pick('capable', ['yes', 'no']),
     registered: pick('registered', ['yes', 'no']),
+    unusable: pick('unusable', ['any', ...unusableDataReasons]),
   };
 }
 
@@ -147,7 +148,7 @@ export async function usersRoutes(app: FastifyInstance, options: UsersRouteOptio
       let rows: UserListRow[];
       let nextHref: string | null = null;
       let note: string | null = null;
-      if (filters.capable || filters.registered) {
+      if (filters.capable || filters.registered || filters.unusable) {
         // Readiness is computed per user, not stored: the registration report scans users in id order, at most
         // 5,000 per request, and returns what matched (possibly fewer than a page) with where to go on.
         const clauses: RegistrationFilterClause[] = [];
@@ -155,6 +156,7 @@ export async function usersRoutes(app: FastifyInstance, options: UsersRouteOptio
           clauses.push({ kind: 'flag', property: 'isSsprCapable', value: filters.capable === 'yes' });
         if (filters.registered)
           clauses.push({ kind: 'flag', property: 'isSsprRegistered', value: filters.registered === 'yes' });
+        if (filters.unusable) clauses.push({ kind: 'unusableData', reason: filters.unusable });
         const after = queryText(request, 'after', 64);
         const page = await services.reports.userRegistrationDetails(context, {
           filter: clauses,
@@ -171,7 +173,7 @@ export async function usersRoutes(app: FastifyInstance, options: UsersRouteOptio
         }));
         if (page.nextAfterId) nextHref = listHref(filters, { after: page.nextAfterId });
         note =
-          'The "Can reset now" and "Registered" filters are computed per user: each page scans at most 5,000 users, so a page may hold fewer matches. Search and source are not applied with them.';
+          'The "Can reset now", "Registered" and "Unusable data" filters are computed per user: each page scans at most 5,000 users, so a page may hold fewer matches. Search and source are not applied with them.';
       } else {
         const clauses: UserFilter[] = [];
         if (filters.q) clauses.push(searchFilter(filters.q));
