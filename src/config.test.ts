@@ -208,6 +208,29 @@ describe('redactedConfig', () => {
     expect(shown.databaseUrl).toBe('postgres://sspr@db.internal/sspr');
   });
 
+  it('hides only the password of a Redis URL, however it is given', () => {
+    const shown = redactedConfig(
+      loadConfig({ env: { SSPR_THROTTLE_REDIS_URL: 'redis://:s3cr3t-pa55@cache.internal:6379/2' } }),
+    );
+    expect(shown.throttleRedisUrl).toBe('redis://:****@cache.internal:6379/2');
+    const withUser = redactedConfig(
+      loadConfig({ env: { SSPR_THROTTLE_REDIS_URL: 'rediss://sspr:s3cr3t-pa55@cache.internal:6380/0' } }),
+    );
+    expect(withUser.throttleRedisUrl).toBe('rediss://sspr:****@cache.internal:6380/0');
+    const inQuery = redactedConfig(
+      loadConfig({ env: { SSPR_THROTTLE_REDIS_URL: 'redis://cache.internal:6379/0?password=s3cr3t-pa55' } }),
+    );
+    expect(inQuery.throttleRedisUrl).toBe('redis://cache.internal:6379/0?password=****');
+    expect(JSON.stringify([shown, withUser, inQuery])).not.toContain('s3cr3t-pa55');
+  });
+
+  it('accepts only redis:// and rediss:// URLs for the throttling store', () => {
+    expect(() => loadConfig({ env: { SSPR_THROTTLE_REDIS_URL: 'http://cache.internal:6379' } })).toThrow(
+      /throttleRedisUrl/,
+    );
+    expect(loadConfig({ env: {} })).toMatchObject({ throttleRedisKeyPrefix: 'sspr:throttle:' });
+  });
+
   it('shows the default SQLite URL derived from the data folder', () => {
     const shown = redactedConfig(loadConfig({ env: {}, flags: { dataDir: '/var/lib/sspr' } }));
     expect(shown.databaseUrl).toBe('sqlite:/var/lib/sspr/sspr.db');

@@ -68,9 +68,18 @@ export const configSchema = z
     brandLogoUrl: z.string().url().optional(),
     /**
      * Graph API throttling (docs/api.md "Throttling"): token buckets per application and per tenant, shaped like
-     * Graph's identity limits. `off` serves every request unthrottled. Shared by all instances on PostgreSQL.
+     * Graph's identity limits. `off` serves every request unthrottled. Shared by all instances on Redis (when
+     * `throttleRedisUrl` is set) or PostgreSQL.
      */
     throttle: z.enum(['on', 'off']).default('on'),
+    /** Redis holding the throttling buckets, whatever the database (`redis://` or `rediss://`; its password is secret). */
+    throttleRedisUrl: z
+      .string()
+      .url()
+      .refine((value) => /^rediss?:\/\//i.test(value), 'must be a redis:// or rediss:// URL')
+      .optional(),
+    /** Put before every bucket key in Redis, so deployments sharing one Redis keep apart. */
+    throttleRedisKeyPrefix: z.string().min(1).max(200).default('sspr:throttle:'),
     /** Resource units each application may spend per window (Graph: 3,500 to 8,000 per 10 seconds). */
     throttleAppResourceUnits: integer(1, 100_000_000).default(3500),
     throttleAppResourceUnitsWindowSeconds: integer(1, 86_400).default(10),
@@ -93,6 +102,7 @@ export const secretConfigKeys: ReadonlySet<keyof Config> = new Set([
   'smtpUrl',
   'twilioAuthToken',
   'webhookSecret',
+  'throttleRedisUrl',
 ]);
 
 const configKeys = Object.keys(configSchema.shape) as (keyof Config)[];
@@ -167,11 +177,13 @@ export function redactedConfig(config: Config): Record<string, unknown> {
 }
 
 function redact(key: keyof Config, value: string): string {
-  // A database or SMTP URL is useful to see; only its password is secret.
-  if (key === 'databaseUrl' || key === 'smtpUrl') {
+  // A database, SMTP or Redis URL is useful to see; only its password is secret.
+  if (key === 'databaseUrl' || key === 'smtpUrl' || key === 'throttleRedisUrl') {
     try {
       const url = new URL(value);
       if (url.password) url.password = '****';
+      // Both clients also take the password as a query parameter.
+      if (url.searchParams.has('password')) url.searchParams.set('password', '****');
       return url.protocol === 'sqlite:' ? value : url.toString();
     } catch {
       return value;

@@ -10,6 +10,7 @@ import { LdapDirectorySource } from './connectors/ldap/ldap-directory-source.js'
 import { LdapOnPremisesDirectory } from './connectors/ldap/ldap-on-premises-directory.js';
 import { SmtpTransport } from './connectors/mail/smtp-transport.js';
 import { isLocalHolderGone } from './connectors/process/lease-holders.js';
+import { RedisThrottleStore } from './connectors/redis/redis-throttle-store.js';
 import { SignedWebhook } from './connectors/telephony/signed-webhook.js';
 import { TwilioClient } from './connectors/telephony/twilio-client.js';
 import { DomainError } from './domain/errors.js';
@@ -109,7 +110,7 @@ export interface Container {
   startDirectorySync(): () => void;
   /** Prunes the audit log now and then daily (`serve`); stopped by the returned function or `close()`. */
   startAuditRetention(): () => void;
-  /** Graph API throttling (null when `throttle` is off): buckets in PostgreSQL, else in this process. */
+  /** Graph API throttling (null when `throttle` is off): buckets in Redis, else PostgreSQL, else this process. */
   readonly throttle: ThrottleService | null;
   close(): Promise<void>;
 }
@@ -306,9 +307,20 @@ export async function createContainer(config: Config, overrides: ContainerOverri
     );
     // --------------------------------------------------------------------------------------------------------
 
-    // Graph API throttling buckets: shared by all instances in PostgreSQL, else in this process (see below).
+    // Graph API throttling buckets: shared by all instances in Redis when it is configured, else in PostgreSQL,
+    // else in this process (see below).
+    const redisThrottleStore =
+      config.throttle === 'on' && config.throttleRedisUrl
+        ? new RedisThrottleStore({
+            url: config.throttleRedisUrl,
+            keyPrefix: config.throttleRedisKeyPrefix,
+            logger,
+          })
+        : undefined;
     const throttleStore =
-      config.throttle === 'on' && database.dialect === 'postgres' ? new PostgresThrottleStore(database.db) : undefined;
+      config.throttle === 'on' && !redisThrottleStore && database.dialect === 'postgres'
+        ? new PostgresThrottleStore(database.db)
+        : undefined;
     let retentionTimer: NodeJS.Timeout | undefined;
     const purgeSelfService = async () => {
       try {
@@ -448,7 +460,7 @@ export async function createContainer(config: Config, overrides: ContainerOverri
       config.throttle === 'off'
         ? null
         : new ThrottleService({
-            store: throttleStore ?? new MemoryThrottleStore(),
+            store: redisThrottleStore ?? throttleStore ?? new MemoryThrottleStore(),
             limits: {
               appResourceUnits: {
                 capacity: config.throttleAppResourceUnits,
@@ -573,6 +585,7 @@ export async function createContainer(config: Config, overrides: ContainerOverri
         clearInterval(retentionTimer);
         retentionTimer = undefined;
         smtpTransport?.close();
+        await redisThrottleStore?.close();
         // Directory sync runs started through the admin API end (after their current page) before the store closes.
         await directorySync().stop();
         return database.close();

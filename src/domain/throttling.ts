@@ -1,7 +1,7 @@
 /**
  * Request throttling shaped like Microsoft Graph's identity and access service limits (SPEC section 9): token
  * buckets per application (in this tenant) and per tenant, a cost in "resource units" per request and one write
- * unit per write. Pure: the stores (memory, PostgreSQL) apply `takeTokens` to their own copy of a bucket.
+ * unit per write. Pure: the stores (memory, PostgreSQL, Redis) apply `takeTokens` to their own copy of a bucket.
  */
 
 /** A bucket holds at most `capacity` tokens and gains `capacity / windowSeconds` tokens a second. */

@@ -4,9 +4,11 @@
 // 2. runs the static checks (types, lint, dependency rules);
 // 3. makes a development CA for the HTTPS contract tests and trusts it through NODE_EXTRA_CA_CERTS,
 //    which Node reads only at start-up, so the test workers are started with it set;
-// 4. runs Vitest.
+// 4. points the Redis tests at the local Redis when SSPR_TEST_REDIS_URL is unset and one answers there;
+// 5. runs Vitest.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -46,6 +48,36 @@ run(process.execPath, ['--import', 'tsx', 'src/main.ts', 'dev-cert', '--out', ce
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 
+const localRedisUrl = 'redis://127.0.0.1:6379/0';
+
+/** True when a Redis server answers PING on 127.0.0.1:6379 within half a second. */
+function localRedisAnswers() {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port: 6379 });
+    let reply = '';
+    const done = (answers) => {
+      socket.destroy();
+      resolve(answers);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.on('error', () => done(false));
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString('latin1');
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+    });
+  });
+}
+
+// Unset and no Redis found: the Redis tests fail naming the variable rather than being skipped.
+const redisEnv = {};
+if (!process.env.SSPR_TEST_REDIS_URL && (await localRedisAnswers())) redisEnv.SSPR_TEST_REDIS_URL = localRedisUrl;
+
 run(process.execPath, [path.join(root, 'node_modules/vitest/vitest.mjs'), 'run', ...process.argv.slice(2)], {
-  env: { ...process.env, NODE_EXTRA_CA_CERTS: path.join(certDir, 'ca.pem'), SSPR_TEST_CERT_DIR: certDir },
+  env: {
+    ...process.env,
+    ...redisEnv,
+    NODE_EXTRA_CA_CERTS: path.join(certDir, 'ca.pem'),
+    SSPR_TEST_CERT_DIR: certDir,
+  },
 });

@@ -9,7 +9,8 @@ import {
 } from '../../domain/throttling.js';
 
 /**
- * Where buckets live: in this process (SQLite, one instance) or in a table every instance shares (PostgreSQL).
+ * Where buckets live: in this process (SQLite, one instance), or where every instance shares them (Redis, or a
+ * PostgreSQL table); the Redis store grants while Redis is unreachable (fail open, docs/api.md "Throttling").
  * `take` must be atomic per bucket: refill to `nowMs`, then take `cost` only if the bucket holds it.
  */
 export interface ThrottleStore {
