@@ -1,6 +1,7 @@
 import type { RequestContext } from '../../domain/audit.js';
 import { knownPermissions, type Principal } from '../../domain/permissions.js';
 import type { DirectoryUser } from '../../domain/user.js';
+import { sessionActivityDue, sessionEnded } from '../../domain/web-session.js';
 import { FlowSecrets } from '../self-service/flow-secrets.js';
 import type { SignInProblem, WebSession } from '../self-service/security-info-service.js';
 import type { UserLookup } from '../users/find-user.js';
@@ -98,10 +99,7 @@ export class AdminSessionService {
     const stored = await this.deps.sessions.find(idHash);
     if (!stored) throw new AdminSessionNotFound();
     const now = this.deps.clock();
-    if (
-      now.getTime() >= Date.parse(stored.expiresAt) ||
-      now.getTime() - Date.parse(stored.lastSeenAt) >= adminSessionIdleMs
-    ) {
+    if (sessionEnded(stored, now, adminSessionIdleMs)) {
       await this.deps.sessions.delete(idHash);
       throw new AdminSessionNotFound();
     }
@@ -115,7 +113,7 @@ export class AdminSessionService {
     if (request.csrf !== undefined && !this.deps.secrets.same(FlowSecrets.sha256(request.csrf), stored.csrfHash)) {
       throw new AdminCsrfRejected();
     }
-    await this.deps.sessions.touch(idHash, now.toISOString());
+    if (sessionActivityDue(stored.lastSeenAt, now)) await this.deps.sessions.touch(idHash, now.toISOString());
     const principal: Principal = {
       kind: 'user',
       userId: user.id,

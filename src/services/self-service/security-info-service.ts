@@ -29,6 +29,7 @@ import {
 import type { StoredCode, StoredFlow } from '../../domain/self-service-records.js';
 import { administratorPolicy, enabledMethods, type SsprMethod, type SsprPolicy } from '../../domain/sspr-policy.js';
 import type { DirectoryUser } from '../../domain/user.js';
+import { sessionActivityDue, sessionEnded } from '../../domain/web-session.js';
 import type { CodeDelivery } from '../delivery/code-delivery.js';
 import type { UserLookup } from '../users/find-user.js';
 import { FlowSecrets } from './flow-secrets.js';
@@ -355,10 +356,7 @@ export class SecurityInfoService {
     const stored = await this.deps.sessions.find(idHash);
     const now = this.deps.clock();
     if (!stored) throw new SessionNotFound();
-    if (
-      now.getTime() >= Date.parse(stored.expiresAt) ||
-      now.getTime() - Date.parse(stored.lastSeenAt) >= sessionIdleMs
-    ) {
+    if (sessionEnded(stored, now, sessionIdleMs)) {
       await this.deps.sessions.delete(idHash);
       throw new SessionNotFound();
     }
@@ -372,7 +370,7 @@ export class SecurityInfoService {
       const presented = FlowSecrets.sha256(request.csrf);
       if (!this.deps.secrets.same(presented, stored.csrfHash)) throw new CsrfRejected();
     }
-    await this.deps.sessions.touch(idHash, now.toISOString());
+    if (sessionActivityDue(stored.lastSeenAt, now)) await this.deps.sessions.touch(idHash, now.toISOString());
     return {
       idHash,
       user,
