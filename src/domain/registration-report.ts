@@ -72,20 +72,17 @@ export function matchesRegistrationFilter(
   filter: RegistrationFilter,
 ): boolean {
   return filter.every((clause) => {
-    switch (clause.kind) {
-      case 'flag':
-        return details[clause.property] === clause.value;
-      case 'userPrincipalName':
-        return details.userPrincipalName.toLowerCase() === clause.value.toLowerCase();
-      case 'unusableData':
-        return readiness.methods.some(
-          (method) =>
-            !method.usable &&
-            method.reason !== null &&
-            method.reason !== 'not_set' &&
-            (clause.reason === 'any' || method.reason === clause.reason),
-        );
+    if (clause.kind === 'flag') return details[clause.property] === clause.value;
+    if (clause.kind === 'userPrincipalName') {
+      return details.userPrincipalName.toLowerCase() === clause.value.toLowerCase();
     }
+    return readiness.methods.some(
+      (method) =>
+        !method.usable &&
+        method.reason !== null &&
+        method.reason !== 'not_set' &&
+        (clause.reason === 'any' || method.reason === clause.reason),
+    );
   });
 }
 
