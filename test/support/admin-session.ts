@@ -1,11 +1,15 @@
+import type { UserChanges } from '../../src/domain/user.js';
 import { FormClient } from './form-client.js';
 import { operator, type TestServer } from './test-container.js';
 
 /** The password every portal test account gets. */
 export const adminTestPassword = 'Quiet-Lantern-Orbit-42';
 
-/** A cloud user, optionally holding a directory role (by display name, e.g. 'Global Administrator'). */
-export async function createPortalUser(server: TestServer, upn: string, role?: string) {
+/**
+ * A cloud user, optionally holding a directory role (by display name, e.g. 'Global Administrator'); `fields`
+ * add to or override the defaults (e.g. `{ displayName: 'Adele Vance', mobilePhone: '+1 4255550100' }`).
+ */
+export async function createPortalUser(server: TestServer, upn: string, role?: string, fields: UserChanges = {}) {
   const name = upn.split('@')[0] as string;
   const user = await server.container.users.createUser(operator, {
     userPrincipalName: upn,
@@ -13,6 +17,7 @@ export async function createPortalUser(server: TestServer, upn: string, role?: s
     accountEnabled: true,
     mailNickname: name,
     passwordProfile: { password: adminTestPassword, forceChangePasswordNextSignIn: false },
+    ...fields,
   });
   if (role) await server.container.roles.assign(operator, upn, role);
   return user;
