@@ -44,3 +44,21 @@ export function csrfTokenOf(client: FormClient): string {
 export async function postForm(client: FormClient, url: string, fields: Record<string, string>) {
   return client.request('POST', url, new URLSearchParams({ csrf_token: csrfTokenOf(client), ...fields }).toString());
 }
+
+/**
+ * The first data table of a page: its caption, its column headers (`th scope="col"`) and, row by row, the
+ * `data-label` of each body cell (what a narrow screen shows before the cell).
+ */
+export function dataTableLabels(html: string): { caption: string; headers: string[]; rows: string[][] } {
+  const table = /<table class="data"[^>]*>([\s\S]*?)<\/table>/.exec(html)?.[1] ?? '';
+  const caption = /<caption[^>]*>([\s\S]*?)<\/caption>/.exec(table)?.[1] ?? '';
+  const head = /<thead>([\s\S]*?)<\/thead>/.exec(table)?.[1] ?? '';
+  const body = /<tbody>([\s\S]*?)<\/tbody>/.exec(table)?.[1] ?? '';
+  return {
+    caption,
+    headers: [...head.matchAll(/<th scope="col"[^>]*>([\s\S]*?)<\/th>/g)].map((match) => match[1] as string),
+    rows: [...body.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((row) =>
+      [...(row[1] as string).matchAll(/<t[dh] [^>]*data-label="([^"]*)"/g)].map((match) => match[1] as string),
+    ),
+  };
+}

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPortalUser, signedInAdmin } from '../../support/admin-session.js';
+import { createPortalUser, dataTableLabels, signedInAdmin } from '../../support/admin-session.js';
 import { visibleText } from '../../support/form-client.js';
 import { createTestServer, operator, type TestServer } from '../../support/test-container.js';
 
@@ -49,6 +49,17 @@ describe('admin portal users', () => {
     expect(await names('/admin/users?source=synced')).toEqual(['Lee Gu']);
     expect(await names('/admin/users?source=cloud&q=lee')).toEqual([]);
     expect(visibleText(client.last?.html ?? '')).toContain('No user matches.');
+  });
+
+  it('labels every cell with its column header, for the stacked cards of a narrow screen', async () => {
+    await createPortalUser(server, 'adele@contoso.com', undefined, { displayName: 'Adele Vance' });
+    const client = await signedInAdmin(server, 'gadmin@contoso.com', 'Global Administrator');
+    const page = await client.get('/admin/users');
+    const labels = dataTableLabels(page.html);
+    expect(labels.caption).toBe('Users');
+    expect(labels.headers).toEqual(['Name', 'User ID', 'Source', 'Mobile phone', 'Account']);
+    expect(labels.rows.length).toBeGreaterThanOrEqual(2);
+    expect(labels.rows).toEqual(labels.rows.map(() => labels.headers));
   });
 
   it('pages with a keyset cursor, 25 users a page', async () => {
