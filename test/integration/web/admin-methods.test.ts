@@ -267,6 +267,7 @@ describe('a user’s Authentication methods page', () => {
     const page = await client.get('/admin/users/00000000-0000-0000-0000-000000000000/authentication-methods');
     expect(page.status).toBe(404);
     expect(visibleText(page.html)).toContain('Not found');
+    expect(page.html).toContain('<a href="/admin">Back to the dashboard</a>');
   });
 });
 

@@ -346,13 +346,14 @@ export function requireAdmin(
         return sendPage(reply, <AdminMessagePage view={view} heading={t.deniedHeading} text={t.deniedText} />, 403);
       }
       if (error instanceof DomainError && error.code === 'resource_not_found') {
+        // The way back is the dashboard: every role that may sign in sees it, not every role sees the users.
         return sendPage(
           reply,
           <AdminMessagePage
             view={view}
             heading={t.notFoundHeading}
             text={t.notFoundText}
-            back={{ href: `${adminBasePath}/users`, label: t.backToUsers }}
+            back={{ href: adminBasePath, label: t.backToDashboard }}
           />,
           404,
         );
