@@ -148,6 +148,11 @@ export function AdminForm({
   );
 }
 
+/** An ISO instant as the tables show it, `2026-11-25 09:00:00` (UTC, to the second), machine-readable too. */
+export function DateTime({ iso }: { iso: string }): VNode {
+  return <time dateTime={iso}>{iso.replace('T', ' ').slice(0, 19)}</time>;
+}
+
 /** One column of a `DataTable`. */
 export interface DataColumn<Row> {
   /** The column header; on narrow screens also the label before each of its cells. */

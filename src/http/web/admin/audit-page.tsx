@@ -5,7 +5,15 @@ import type { RequestContext } from '../../../domain/audit.js';
 import type { AuditFilter, AuditFilterClause, DirectoryAudit } from '../../../domain/audit-query.js';
 import type { AuditPage as AuditResultPage, AuditService } from '../../../services/audit/audit-service.js';
 import { sendPage } from '../page.js';
-import { type AdminGuardOptions, AdminPage, type AdminView, adminBasePath, DataTable, queryText } from './admin-kit.js';
+import {
+  type AdminGuardOptions,
+  AdminPage,
+  type AdminView,
+  adminBasePath,
+  DataTable,
+  DateTime,
+  queryText,
+} from './admin-kit.js';
 import type { AdminMessages } from './admin-messages.js';
 import { requireAdminPage } from './admin-page-guard.js';
 import { auditCsvHeader, auditCsvRow, csvRow, initiatorName, targetNames } from './audit-csv.js';
@@ -306,9 +314,7 @@ export function AuditLogPage({
           columns={[
             {
               header: t.auditColDate,
-              cell: (event) => (
-                <time dateTime={event.activityDateTime}>{event.activityDateTime.replace('T', ' ').slice(0, 19)}</time>
-              ),
+              cell: (event) => <DateTime iso={event.activityDateTime} />,
             },
             {
               header: t.auditColService,

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { VNode } from 'preact';
 import type { OutboxMessage, OutboxService } from '../../../services/delivery/outbox-service.js';
 import { sendPage } from '../page.js';
-import { type AdminGuardOptions, AdminPage, type AdminView, adminBasePath, DataTable } from './admin-kit.js';
+import { type AdminGuardOptions, AdminPage, type AdminView, adminBasePath, DataTable, DateTime } from './admin-kit.js';
 import { requireAdminPage } from './admin-page-guard.js';
 
 export interface OutboxPageServices {
@@ -47,9 +47,7 @@ export function OutboxPage({ view, messages }: { view: AdminView; messages: read
         columns={[
           {
             header: t.outboxColTime,
-            cell: (message) => (
-              <time dateTime={message.createdDateTime}>{message.createdDateTime.replace('T', ' ').slice(0, 19)}</time>
-            ),
+            cell: (message) => <DateTime iso={message.createdDateTime} />,
           },
           { header: t.outboxColChannel, cell: (message) => message.channel },
           { header: t.outboxColRecipient, cell: (message) => message.recipient },

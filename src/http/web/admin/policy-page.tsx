@@ -24,6 +24,7 @@ import {
   type AdminView,
   adminBasePath,
   DataTable,
+  DateTime,
   queryText,
   seeOther,
 } from './admin-kit.js';
@@ -782,9 +783,7 @@ export function PolicyPage({
           columns={[
             {
               header: t.auditColDate,
-              cell: (event) => (
-                <time dateTime={event.activityDateTime}>{event.activityDateTime.replace('T', ' ').slice(0, 19)}</time>
-              ),
+              cell: (event) => <DateTime iso={event.activityDateTime} />,
             },
             {
               header: t.auditColInitiator,

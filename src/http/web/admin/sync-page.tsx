@@ -20,6 +20,7 @@ import {
   type AdminView,
   adminBasePath,
   DataTable,
+  DateTime,
   seeOther,
 } from './admin-kit.js';
 import { requireAdminPage } from './admin-page-guard.js';
@@ -545,7 +546,11 @@ export function SyncPage({
         columns={[
           {
             header: t.syncColStarted,
-            cell: (run) => <a href={runPath(run.id)}>{run.startedAt.replace('T', ' ').slice(0, 19)}</a>,
+            cell: (run) => (
+              <a href={runPath(run.id)}>
+                <DateTime iso={run.startedAt} />
+              </a>
+            ),
           },
           { header: t.syncColKind, cell: (run) => (run.dryRun ? `${run.kind} (${t.syncDry})` : run.kind) },
           { header: t.syncColStatus, cell: (run) => run.status },
