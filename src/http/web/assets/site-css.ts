@@ -75,7 +75,7 @@ input[type=file]{display:block;margin:.25rem 0 1rem;font-size:1rem;max-width:100
 table.data,table.data tbody,table.data tr,table.data td,table.data tbody th{display:block;width:100%}
 table.data thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 table.data tbody tr{border:1px solid #e1dfdd;border-radius:4px;padding:.25rem .6rem;margin:0 0 .6rem}
-table.data td,table.data tbody th{border:0;padding:.2rem 0;text-align:left;overflow-wrap:anywhere}
+table.data td,table.data tbody th,table.data .num{border:0;padding:.2rem 0;text-align:left;overflow-wrap:anywhere}
 table.data td::before,table.data tbody th::before{content:attr(data-label);display:block;font-size:.8rem;font-weight:600;color:var(--muted)}
 table.data td:empty{display:none}}
 `;
