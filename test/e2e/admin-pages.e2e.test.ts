@@ -72,11 +72,16 @@ async function withSession(name: string, run: (session: Session) => Promise<void
 const desktop = { width: 1280, height: 800 };
 const phone = { width: 390, height: 844 };
 
-/** Screenshot and axe-core at desktop width, then again at phone width. */
+/**
+ * Screenshot and axe-core at desktop width, then again at phone width, where nothing may need sideways
+ * scrolling (the data tables stack their rows as cards).
+ */
 async function visitedBoth(session: Session, step: string): Promise<void> {
   await session.visited(`${step}-desktop`);
   await session.page.setViewportSize(phone);
   await session.visited(`${step}-phone`);
+  const pageWidth = await session.page.evaluate('document.documentElement.scrollWidth');
+  expect(pageWidth, `${step} is wider than the phone`).toBeLessThanOrEqual(phone.width);
   await session.page.setViewportSize(desktop);
 }
 
@@ -140,6 +145,16 @@ async function currentPolicy(): Promise<{ numberOfAuthenticationMethodsRequired:
   });
   expect(response.status).toBe(200);
   return (await response.json()) as { numberOfAuthenticationMethodsRequired: number };
+}
+
+/** At phone width: the label the style sheet shows before each cell of the first table row (its card). */
+async function cardLabels(session: Session): Promise<string[]> {
+  await session.page.setViewportSize(phone);
+  const labels = (await session.page.evaluate(
+    `[...document.querySelectorAll('table.data tbody tr:first-child > *')].map((cell) => getComputedStyle(cell, '::before').content)`,
+  )) as string[];
+  await session.page.setViewportSize(desktop);
+  return labels;
 }
 
 /** The audit table's rows, each as its cells' text. */
@@ -271,6 +286,11 @@ describe('admin pages in Chromium', { timeout: 120_000 }, () => {
       await navigate(session, 'Audit logs');
       await expectHeading(session, 'Audit logs');
       await visitedBoth(session, 'audit');
+      expect(await cardLabels(session)).toEqual(
+        ['Date (UTC)', 'Service', 'Activity', 'Result', 'Initiated by', 'Target', 'Modified properties'].map(
+          (label) => `"${label}"`,
+        ),
+      );
       const all = await auditRows(session);
       const row = (activity: string) => all.find((text) => text.includes(activity)) ?? '';
       expect(row('Admin registered security info')).toContain(globalAdmin.upn);

@@ -1,11 +1,15 @@
+import type { UserChanges } from '../../src/domain/user.js';
 import { FormClient } from './form-client.js';
 import { operator, type TestServer } from './test-container.js';
 
 /** The password every portal test account gets. */
 export const adminTestPassword = 'Quiet-Lantern-Orbit-42';
 
-/** A cloud user, optionally holding a directory role (by display name, e.g. 'Global Administrator'). */
-export async function createPortalUser(server: TestServer, upn: string, role?: string) {
+/**
+ * A cloud user, optionally holding a directory role (by display name, e.g. 'Global Administrator'); `fields`
+ * add to or override the defaults (e.g. `{ displayName: 'Adele Vance', mobilePhone: '+1 4255550100' }`).
+ */
+export async function createPortalUser(server: TestServer, upn: string, role?: string, fields: UserChanges = {}) {
   const name = upn.split('@')[0] as string;
   const user = await server.container.users.createUser(operator, {
     userPrincipalName: upn,
@@ -13,6 +17,7 @@ export async function createPortalUser(server: TestServer, upn: string, role?: s
     accountEnabled: true,
     mailNickname: name,
     passwordProfile: { password: adminTestPassword, forceChangePasswordNextSignIn: false },
+    ...fields,
   });
   if (role) await server.container.roles.assign(operator, upn, role);
   return user;
@@ -38,4 +43,22 @@ export function csrfTokenOf(client: FormClient): string {
 /** Posts `fields` with the session's CSRF token to `url`, as a form on the last page would. */
 export async function postForm(client: FormClient, url: string, fields: Record<string, string>) {
   return client.request('POST', url, new URLSearchParams({ csrf_token: csrfTokenOf(client), ...fields }).toString());
+}
+
+/**
+ * The first data table of a page: its caption, its column headers (`th scope="col"`) and, row by row, the
+ * `data-label` of each body cell (what a narrow screen shows before the cell).
+ */
+export function dataTableLabels(html: string): { caption: string; headers: string[]; rows: string[][] } {
+  const table = /<table class="data"[^>]*>([\s\S]*?)<\/table>/.exec(html)?.[1] ?? '';
+  const caption = /<caption[^>]*>([\s\S]*?)<\/caption>/.exec(table)?.[1] ?? '';
+  const head = /<thead>([\s\S]*?)<\/thead>/.exec(table)?.[1] ?? '';
+  const body = /<tbody>([\s\S]*?)<\/tbody>/.exec(table)?.[1] ?? '';
+  return {
+    caption,
+    headers: [...head.matchAll(/<th scope="col"[^>]*>([\s\S]*?)<\/th>/g)].map((match) => match[1] as string),
+    rows: [...body.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((row) =>
+      [...(row[1] as string).matchAll(/<t[dh] [^>]*data-label="([^"]*)"/g)].map((match) => match[1] as string),
+    ),
+  };
 }

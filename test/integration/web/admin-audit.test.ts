@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { csvCell } from '../../../src/http/web/admin/audit-csv.js';
-import { createPortalUser, signedInAdmin } from '../../support/admin-session.js';
+import { createPortalUser, dataTableLabels, signedInAdmin } from '../../support/admin-session.js';
 import { dialectsUnderTest } from '../../support/databases.js';
 import { visibleText } from '../../support/form-client.js';
 import { createTestServer, operator, type TestServer } from '../../support/test-container.js';
@@ -70,6 +70,19 @@ describe.each(dialectsUnderTest)('admin portal: audit logs on $name', (dialect) 
       true,
     );
     expect(all.html).not.toMatch(/<script|style=/);
+    // On a narrow screen each row is a card whose cells carry their column header.
+    const labels = dataTableLabels(all.html);
+    expect(labels.caption).toBe('Audit logs');
+    expect(labels.headers).toEqual([
+      'Date (UTC)',
+      'Service',
+      'Activity',
+      'Result',
+      'Initiated by',
+      'Target',
+      'Modified properties',
+    ]);
+    expect(labels.rows).toEqual(rows.map(() => labels.headers));
 
     const byActivity = tableRows((await client.get('/admin/audit?activity=Update+password+reset+policy')).html);
     expect(byActivity).toHaveLength(1);

@@ -2,12 +2,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RequestContext } from '../../../src/domain/audit.js';
 import { predefinedSecurityQuestions } from '../../../src/domain/security-questions.js';
 import { SqlSsprLockoutRepository } from '../../../src/store/sspr-lockout-repository.js';
+import { adminTestPassword, createPortalUser, signedInAdmin } from '../../support/admin-session.js';
 import { FormClient, visibleText } from '../../support/form-client.js';
 import { createTestServer, operator, type TestServer } from '../../support/test-container.js';
 
 let server: TestServer;
 let now: Date;
-const password = 'Quiet-Lantern-Orbit-42';
 
 beforeEach(async () => {
   now = new Date('2026-11-25T09:00:00Z');
@@ -16,27 +16,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await server.close();
 });
-
-async function createUser(upn: string, fields: Record<string, unknown> = {}, role?: string) {
-  const user = await server.container.users.createUser(operator, {
-    userPrincipalName: upn,
-    displayName: upn.split('@')[0] as string,
-    accountEnabled: true,
-    mailNickname: upn.split('@')[0] as string,
-    passwordProfile: { password, forceChangePasswordNextSignIn: false },
-    ...fields,
-  });
-  if (role) await server.container.roles.assign(operator, upn, role);
-  return user;
-}
-
-async function adminClient(upn = 'gadmin@contoso.com', role = 'Global Administrator') {
-  await createUser(upn, {}, role);
-  const client = new FormClient(server.app);
-  await client.get('/admin/signin');
-  await client.submit('/admin/signin', { username: upn, password });
-  return client;
-}
 
 async function auditEvents() {
   return server.container.database.db.selectFrom('audit_events').selectAll().orderBy('seq').execute();
@@ -61,11 +40,11 @@ function usableRow(html: string, method: string): string {
 
 describe('a user’s Authentication methods page', () => {
   it('explains why each method is or is not usable, with pre-populated data', async () => {
-    const adele = await createUser('adele@contoso.com', {
+    const adele = await createPortalUser(server, 'adele@contoso.com', undefined, {
       mobilePhone: '425-555-0100',
       otherMails: ['adele@fabrikam.com'],
     });
-    const client = await adminClient();
+    const client = await signedInAdmin(server, 'gadmin@contoso.com', 'Global Administrator');
     const page = await client.get(`/admin/users/${adele.id}/authentication-methods`);
     expect(page.status).toBe(200);
     const text = visibleText(page.html);
@@ -83,8 +62,8 @@ describe('a user’s Authentication methods page', () => {
   });
 
   it('adds, edits and deletes methods, each audited with the admin as initiator', async () => {
-    const adele = await createUser('adele@contoso.com');
-    const client = await adminClient();
+    const adele = await createPortalUser(server, 'adele@contoso.com');
+    const client = await signedInAdmin(server, 'gadmin@contoso.com', 'Global Administrator');
     const base = `/admin/users/${adele.id}/authentication-methods`;
     await client.get(`${base}/add`);
     const invalid = await client.submit(`${base}/add`, { method: 'mobile', value: '425-555-0100' });
@@ -122,7 +101,7 @@ describe('a user’s Authentication methods page', () => {
   });
 
   it('shows security questions only as registered yes/no and a count', async () => {
-    const adele = await createUser('adele@contoso.com');
+    const adele = await createPortalUser(server, 'adele@contoso.com');
     const self: RequestContext = {
       principal: {
         kind: 'user',
@@ -140,7 +119,7 @@ describe('a user’s Authentication methods page', () => {
       adele.id,
       ids.map((questionId, index) => ({ questionId, answer: `answer number ${index}` })),
     );
-    const client = await adminClient();
+    const client = await signedInAdmin(server, 'gadmin@contoso.com', 'Global Administrator');
     const page = await client.get(`/admin/users/${adele.id}/authentication-methods`);
     expect(visibleText(page.html)).toContain('Registered: Yes, 3 questions');
     for (const id of ids) {
@@ -151,18 +130,18 @@ describe('a user’s Authentication methods page', () => {
   });
 
   it('requires re-registration, revokes sessions and unblocks, each audited', async () => {
-    const adele = await createUser('adele@contoso.com', { mobilePhone: '+1 4255550100' });
+    const adele = await createPortalUser(server, 'adele@contoso.com', undefined, { mobilePhone: '+1 4255550100' });
     const base = `/admin/users/${adele.id}/authentication-methods`;
     // Adele is signed in to My Security Info.
     const adeleClient = new FormClient(server.app);
     await adeleClient.get('/mysecurityinfo');
-    await adeleClient.submit('/mysecurityinfo/signin', { username: 'adele@contoso.com', password });
+    await adeleClient.submit('/mysecurityinfo/signin', { username: 'adele@contoso.com', password: adminTestPassword });
     await new SqlSsprLockoutRepository(server.container.database.db).block(
       { subjectKey: 'some-key', userId: adele.id, until: new Date(now.getTime() + 3_600_000), reason: 'test', at: now },
       null,
     );
 
-    const client = await adminClient();
+    const client = await signedInAdmin(server, 'gadmin@contoso.com', 'Global Administrator');
     const page = await client.get(base);
     expect(visibleText(page.html)).toContain('Blocked from self-service password reset until');
     const unblocked = await client.submit(`${base}/unblock`);
@@ -187,9 +166,9 @@ describe('a user’s Authentication methods page', () => {
   });
 
   it('resets a password (generated, shown once; typed, checked by the policy), forcing a change', async () => {
-    const adele = await createUser('adele@contoso.com');
+    const adele = await createPortalUser(server, 'adele@contoso.com');
     const base = `/admin/users/${adele.id}/authentication-methods`;
-    const client = await adminClient();
+    const client = await signedInAdmin(server, 'gadmin@contoso.com', 'Global Administrator');
     await client.get(`${base}/reset-password`);
     const weak = await client.submit(`${base}/reset-password`, { passwordMode: 'type', password: 'password' });
     expect(weak.status).toBe(400);
@@ -215,13 +194,13 @@ describe('a user’s Authentication methods page', () => {
   });
 
   it('shows the directory’s refusal when a synced user’s password cannot be written back', async () => {
-    const lee = await createUser('lee@contoso.com');
+    const lee = await createPortalUser(server, 'lee@contoso.com');
     await server.container.database.db
       .updateTable('users')
       .set({ on_premises_sync_enabled: 1 } as never)
       .where('id', '=', lee.id)
       .execute();
-    const client = await adminClient();
+    const client = await signedInAdmin(server, 'gadmin@contoso.com', 'Global Administrator');
     await client.get(`/admin/users/${lee.id}/authentication-methods/reset-password`);
     expect(visibleText(client.last?.html ?? '')).toContain('written back to the on-premises directory');
     const refused = await client.submit(`/admin/users/${lee.id}/authentication-methods/reset-password`, {
@@ -232,17 +211,17 @@ describe('a user’s Authentication methods page', () => {
   });
 
   it('masks numbers for an Authentication Administrator and refuses them an administrator’s methods', async () => {
-    const adele = await createUser('adele@contoso.com');
+    const adele = await createPortalUser(server, 'adele@contoso.com');
     await server.container.authenticationMethods.addPhoneMethod(operator, adele.id, {
       phoneNumber: '+1 4255550100',
       phoneType: 'mobile',
     });
-    const admin = await createUser('pat@contoso.com', {}, 'Global Administrator');
+    const admin = await createPortalUser(server, 'pat@contoso.com', 'Global Administrator');
     await server.container.authenticationMethods.addPhoneMethod(operator, admin.id, {
       phoneNumber: '+1 4255550177',
       phoneType: 'mobile',
     });
-    const client = await adminClient('helpdesk@contoso.com', 'Authentication Administrator');
+    const client = await signedInAdmin(server, 'helpdesk@contoso.com', 'Authentication Administrator');
     const page = await client.get(`/admin/users/${adele.id}/authentication-methods`);
     expect(page.html).not.toContain('4255550100');
     expect(visibleText(page.html)).toContain('Phone numbers are masked for your role.');
@@ -277,17 +256,18 @@ describe('a user’s Authentication methods page', () => {
   });
 
   it('refuses reading methods to a role that may not (Password Administrator)', async () => {
-    const adele = await createUser('adele@contoso.com');
-    const client = await adminClient('pw@contoso.com', 'Password Administrator');
+    const adele = await createPortalUser(server, 'adele@contoso.com');
+    const client = await signedInAdmin(server, 'pw@contoso.com', 'Password Administrator');
     const page = await client.get(`/admin/users/${adele.id}/authentication-methods`);
     expect(page.status).toBe(403);
   });
 
   it('answers 404 for an unknown user', async () => {
-    const client = await adminClient();
+    const client = await signedInAdmin(server, 'gadmin@contoso.com', 'Global Administrator');
     const page = await client.get('/admin/users/00000000-0000-0000-0000-000000000000/authentication-methods');
     expect(page.status).toBe(404);
     expect(visibleText(page.html)).toContain('Not found');
+    expect(page.html).toContain('<a href="/admin">Back to the dashboard</a>');
   });
 });
 

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FormClient, visibleText } from '../../support/form-client.js';
+import { createPortalUser, dataTableLabels, signedInAdmin } from '../../support/admin-session.js';
+import { visibleText } from '../../support/form-client.js';
 import { createTestServer, operator, type TestServer } from '../../support/test-container.js';
 
 let server: TestServer;
-const password = 'Quiet-Lantern-Orbit-42';
 
 beforeEach(async () => {
   server = await createTestServer({ config: { captcha: 'off' } });
@@ -12,46 +12,34 @@ afterEach(async () => {
   await server.close();
 });
 
-async function createUser(upn: string, fields: Record<string, unknown> = {}, role?: string) {
-  const user = await server.container.users.createUser(operator, {
-    userPrincipalName: upn,
-    displayName: upn.split('@')[0] as string,
-    accountEnabled: true,
-    mailNickname: upn.split('@')[0] as string,
-    passwordProfile: { password, forceChangePasswordNextSignIn: false },
-    ...fields,
-  });
-  if (role) await server.container.roles.assign(operator, upn, role);
-  return user;
-}
-
-async function adminClient(upn = 'gadmin@contoso.com', role = 'Global Administrator') {
-  await createUser(upn, {}, role);
-  const client = new FormClient(server.app);
-  await client.get('/admin/signin');
-  await client.submit('/admin/signin', { username: upn, password });
-  return client;
-}
-
 async function auditEvents() {
   return server.container.database.db.selectFrom('audit_events').selectAll().orderBy('seq').execute();
 }
 
 describe('admin portal users', () => {
   it('searches by name, user ID, phone and email, and filters by source', async () => {
-    await createUser('adele@contoso.com', { displayName: 'Adele Vance', mobilePhone: '+1 4255550100' });
-    await createUser('megan@contoso.com', { displayName: 'Megan Bowen', otherMails: ['megan.b@fabrikam.com'] });
-    const synced = await createUser('lee@contoso.com', { displayName: 'Lee Gu', businessPhones: ['+44 2079460000'] });
+    await createPortalUser(server, 'adele@contoso.com', undefined, {
+      displayName: 'Adele Vance',
+      mobilePhone: '+1 4255550100',
+    });
+    await createPortalUser(server, 'megan@contoso.com', undefined, {
+      displayName: 'Megan Bowen',
+      otherMails: ['megan.b@fabrikam.com'],
+    });
+    const synced = await createPortalUser(server, 'lee@contoso.com', undefined, {
+      displayName: 'Lee Gu',
+      businessPhones: ['+44 2079460000'],
+    });
     await server.container.database.db
       .updateTable('users')
       .set({ on_premises_sync_enabled: 1 } as never)
       .where('id', '=', synced.id)
       .execute();
-    const client = await adminClient();
+    const client = await signedInAdmin(server, 'gadmin@contoso.com', 'Global Administrator');
     const names = async (url: string) => {
       const page = await client.get(url);
       expect(page.status).toBe(200);
-      return [...page.html.matchAll(/<td><a href="\/admin\/users\/[^"]+">([^<]+)<\/a>/g)].map((m) => m[1]);
+      return [...page.html.matchAll(/<td[^>]*><a href="\/admin\/users\/[^"]+">([^<]+)<\/a>/g)].map((m) => m[1]);
     };
     expect(await names('/admin/users?q=adele')).toEqual(['Adele Vance']);
     expect(await names('/admin/users?q=Meg')).toEqual(['Megan Bowen']);
@@ -63,12 +51,23 @@ describe('admin portal users', () => {
     expect(visibleText(client.last?.html ?? '')).toContain('No user matches.');
   });
 
+  it('labels every cell with its column header, for the stacked cards of a narrow screen', async () => {
+    await createPortalUser(server, 'adele@contoso.com', undefined, { displayName: 'Adele Vance' });
+    const client = await signedInAdmin(server, 'gadmin@contoso.com', 'Global Administrator');
+    const page = await client.get('/admin/users');
+    const labels = dataTableLabels(page.html);
+    expect(labels.caption).toBe('Users');
+    expect(labels.headers).toEqual(['Name', 'User ID', 'Source', 'Mobile phone', 'Account']);
+    expect(labels.rows.length).toBeGreaterThanOrEqual(2);
+    expect(labels.rows).toEqual(labels.rows.map(() => labels.headers));
+  });
+
   it('pages with a keyset cursor, 25 users a page', async () => {
     for (let index = 0; index < 30; index++)
-      await createUser(`user${String(index).padStart(2, '0')}@contoso.com`, {
+      await createPortalUser(server, `user${String(index).padStart(2, '0')}@contoso.com`, undefined, {
         displayName: `User ${String(index).padStart(2, '0')}`,
       });
-    const client = await adminClient();
+    const client = await signedInAdmin(server, 'gadmin@contoso.com', 'Global Administrator');
     const first = await client.get('/admin/users?q=User');
     const firstNames = [...first.html.matchAll(/>User (\d\d)</g)].map((m) => m[1]);
     expect(firstNames).toHaveLength(25);
@@ -83,9 +82,12 @@ describe('admin portal users', () => {
   });
 
   it('filters by "can reset now" through the registration report', async () => {
-    await createUser('ready@contoso.com', { displayName: 'Ready', mobilePhone: '+1 4255550100' });
-    await createUser('notready@contoso.com', { displayName: 'Not Ready' });
-    const client = await adminClient();
+    await createPortalUser(server, 'ready@contoso.com', undefined, {
+      displayName: 'Ready',
+      mobilePhone: '+1 4255550100',
+    });
+    await createPortalUser(server, 'notready@contoso.com', undefined, { displayName: 'Not Ready' });
+    const client = await signedInAdmin(server, 'gadmin@contoso.com', 'Global Administrator');
     const page = await client.get('/admin/users?capable=yes');
     const text = visibleText(page.html);
     expect(text).toContain('Ready');
@@ -94,7 +96,7 @@ describe('admin portal users', () => {
   });
 
   it('creates a cloud user with a generated password shown once, and validates the form', async () => {
-    const client = await adminClient();
+    const client = await signedInAdmin(server, 'gadmin@contoso.com', 'Global Administrator');
     await client.get('/admin/users/new');
     const invalid = await client.submit('/admin/users/new', { displayName: '', userPrincipalName: 'not an upn' });
     expect(invalid.status).toBe(400);
@@ -128,8 +130,8 @@ describe('admin portal users', () => {
   });
 
   it('edits contact fields, and shows on-premises fields of a synced user read-only', async () => {
-    const adele = await createUser('adele@contoso.com', { displayName: 'Adele Vance' });
-    const client = await adminClient();
+    const adele = await createPortalUser(server, 'adele@contoso.com', undefined, { displayName: 'Adele Vance' });
+    const client = await signedInAdmin(server, 'gadmin@contoso.com', 'Global Administrator');
     await client.get(`/admin/users/${adele.id}`);
     const saved = await client.submit(`/admin/users/${adele.id}/contact`, {
       officePhone: '+1 4255550199',
@@ -152,7 +154,10 @@ describe('admin portal users', () => {
     expect(invalid.status).toBe(400);
     expect(invalid.html).toContain('role="alert"');
 
-    const synced = await createUser('lee@contoso.com', { displayName: 'Lee Gu', businessPhones: ['+44 2079460000'] });
+    const synced = await createPortalUser(server, 'lee@contoso.com', undefined, {
+      displayName: 'Lee Gu',
+      businessPhones: ['+44 2079460000'],
+    });
     await server.container.database.db
       .updateTable('users')
       .set({ on_premises_sync_enabled: 1 } as never)
@@ -173,8 +178,8 @@ describe('admin portal users', () => {
   });
 
   it('refuses a Password Administrator changing contact fields (User Administrator rule of the API)', async () => {
-    const adele = await createUser('adele@contoso.com');
-    const client = await adminClient('pwadmin@contoso.com', 'Password Administrator');
+    const adele = await createPortalUser(server, 'adele@contoso.com');
+    const client = await signedInAdmin(server, 'pwadmin@contoso.com', 'Password Administrator');
     await client.get(`/admin/users/${adele.id}`);
     const refused = await client.submit(`/admin/users/${adele.id}/contact`, {
       officePhone: '',

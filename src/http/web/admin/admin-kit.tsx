@@ -148,6 +148,82 @@ export function AdminForm({
   );
 }
 
+/** An ISO instant as the tables show it, `2026-11-25 09:00:00` (UTC, to the second), machine-readable too. */
+export function DateTime({ iso }: { iso: string }): VNode {
+  return <time dateTime={iso}>{iso.replace('T', ' ').slice(0, 19)}</time>;
+}
+
+/** One column of a `DataTable`. */
+export interface DataColumn<Row> {
+  /** The column header; on narrow screens also the label before each of its cells. */
+  readonly header: string;
+  readonly cell: (row: Row) => ComponentChildren;
+  /** Right-aligned with even-width digits (counts, line numbers). */
+  readonly numeric?: boolean;
+  /** The cell names its row (`<th scope="row">`), as the method column of the methods tables. */
+  readonly rowHeader?: boolean;
+  /** A class for one cell, from its row (e.g. the usable/unusable colour). */
+  readonly cellClass?: (row: Row) => string | undefined;
+}
+
+/**
+ * The portal's one table: `th scope="col"` headers, a caption (visually hidden unless `showCaption`), and each
+ * body cell's column header in `data-label`, which the style sheet shows before the cell on narrow screens, where
+ * every row becomes a stacked card. No rows: the `empty` message instead of the table (nothing without one).
+ * A column given as `false` is left out (one the signed-in role may not use).
+ */
+export function DataTable<Row>({
+  caption,
+  showCaption,
+  columns,
+  rows,
+  empty,
+  id,
+}: {
+  caption: string;
+  showCaption?: boolean;
+  columns: readonly (DataColumn<Row> | false)[];
+  rows: readonly Row[];
+  empty?: string;
+  id?: string;
+}): VNode | null {
+  if (rows.length === 0) return empty ? <p class="empty">{empty}</p> : null;
+  const shown = columns.filter((column): column is DataColumn<Row> => column !== false);
+  const classOf = (...names: (string | false | undefined)[]) => names.filter(Boolean).join(' ') || undefined;
+  return (
+    <table class="data" id={id}>
+      <caption class={showCaption ? undefined : 'visually-hidden'}>{caption}</caption>
+      <thead>
+        <tr>
+          {shown.map((column) => (
+            <th key={column.header} scope="col" class={classOf(column.numeric && 'num')}>
+              {column.header}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row, index) => (
+          <tr key={index}>
+            {shown.map((column) => {
+              const cellClass = classOf(column.numeric && 'num', column.cellClass?.(row));
+              return column.rowHeader ? (
+                <th key={column.header} scope="row" data-label={column.header} class={cellClass}>
+                  {column.cell(row)}
+                </th>
+              ) : (
+                <td key={column.header} data-label={column.header} class={cellClass}>
+                  {column.cell(row)}
+                </td>
+              );
+            })}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 /** A short page with a heading, a text and a way back (refusals, not found). */
 export function AdminMessagePage({
   view,
@@ -275,13 +351,14 @@ export function requireAdmin(
         return sendPage(reply, <AdminMessagePage view={view} heading={t.deniedHeading} text={t.deniedText} />, 403);
       }
       if (error instanceof DomainError && error.code === 'resource_not_found') {
+        // The way back is the dashboard: every role that may sign in sees it, not every role sees the users.
         return sendPage(
           reply,
           <AdminMessagePage
             view={view}
             heading={t.notFoundHeading}
             text={t.notFoundText}
-            back={{ href: `${adminBasePath}/users`, label: t.backToUsers }}
+            back={{ href: adminBasePath, label: t.backToDashboard }}
           />,
           404,
         );

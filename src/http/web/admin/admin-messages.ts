@@ -202,7 +202,7 @@ const english = {
   deniedText: 'Your directory roles don’t allow this action on this user.',
   notFoundHeading: 'Not found',
   notFoundText: 'The user or page you asked for doesn’t exist.',
-  backToUsers: 'Back to users',
+  backToDashboard: 'Back to the dashboard',
   dashboardHeading: 'Dashboard',
   // Users
   usersHeading: 'Users',

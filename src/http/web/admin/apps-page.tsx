@@ -12,6 +12,7 @@ import {
   AdminPage,
   type AdminView,
   adminBasePath,
+  DataTable,
   queryText,
   seeOther,
 } from './admin-kit.js';
@@ -244,33 +245,17 @@ export function AppsPage({
           {t.appsReadOnly}
         </p>
       )}
-      {apps.length === 0 ? (
-        <p>{t.appsNone}</p>
-      ) : (
-        <table class="data">
-          <caption class="visually-hidden">{t.appsHeading}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t.appsColName}</th>
-              <th scope="col">{t.appsColAppId}</th>
-              <th scope="col">{t.appsColPermissions}</th>
-              <th scope="col">{t.appsColCreated}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {apps.map((app) => (
-              <tr key={app.id}>
-                <td>
-                  <a href={appPath(app.appId)}>{app.displayName}</a>
-                </td>
-                <td>{app.appId}</td>
-                <td>{app.permissions.join(', ')}</td>
-                <td>{day(app.createdDateTime)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <DataTable
+        caption={t.appsHeading}
+        empty={t.appsNone}
+        rows={apps}
+        columns={[
+          { header: t.appsColName, cell: (app) => <a href={appPath(app.appId)}>{app.displayName}</a> },
+          { header: t.appsColAppId, cell: (app) => app.appId },
+          { header: t.appsColPermissions, cell: (app) => app.permissions.join(', ') },
+          { header: t.appsColCreated, cell: (app) => day(app.createdDateTime) },
+        ]}
+      />
       {canManage ? (
         <AdminForm session={session} action={appsPath} novalidate>
           <h2>{t.appsNewHeading}</h2>
@@ -382,40 +367,27 @@ export function AppDetailsPage({
       </dl>
 
       <h2>{t.appsSecretsHeading}</h2>
-      {app.secrets.length === 0 ? (
-        <p>{t.appsNoSecrets}</p>
-      ) : (
-        <table class="data">
-          <caption class="visually-hidden">{t.appsSecretsHeading}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t.appsColHint}</th>
-              <th scope="col">{t.appsColCreated}</th>
-              <th scope="col">{t.appsColExpires}</th>
-              {canManage ? <th scope="col">{t.policyActionsColumn}</th> : null}
-            </tr>
-          </thead>
-          <tbody>
-            {app.secrets.map((secret) => (
-              <tr key={secret.keyId}>
-                <td>{`${secret.hint}*****`}</td>
-                <td>{day(secret.createdDateTime)}</td>
-                <td>{day(secret.expiresDateTime)}</td>
-                {canManage ? (
-                  <td>
-                    <AdminForm session={session} action={`${appPath(app.appId)}/secrets/revoke`} class="inline">
-                      <input type="hidden" name="keyId" value={secret.keyId} />
-                      <button type="submit" class="link" aria-label={`${t.appsRevoke}: ${secret.hint}*****`}>
-                        {t.appsRevoke}
-                      </button>
-                    </AdminForm>
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <DataTable
+        caption={t.appsSecretsHeading}
+        empty={t.appsNoSecrets}
+        rows={app.secrets}
+        columns={[
+          { header: t.appsColHint, cell: (secret) => `${secret.hint}*****` },
+          { header: t.appsColCreated, cell: (secret) => day(secret.createdDateTime) },
+          { header: t.appsColExpires, cell: (secret) => day(secret.expiresDateTime) },
+          canManage && {
+            header: t.policyActionsColumn,
+            cell: (secret) => (
+              <AdminForm session={session} action={`${appPath(app.appId)}/secrets/revoke`} class="inline">
+                <input type="hidden" name="keyId" value={secret.keyId} />
+                <button type="submit" class="link" aria-label={`${t.appsRevoke}: ${secret.hint}*****`}>
+                  {t.appsRevoke}
+                </button>
+              </AdminForm>
+            ),
+          },
+        ]}
+      />
       {canManage ? (
         <AdminForm session={session} action={`${appPath(app.appId)}/secrets`}>
           <LifetimeSelect view={view} value={defaultLifetime} />
@@ -428,42 +400,30 @@ export function AppDetailsPage({
       ) : null}
 
       <h2>{t.appsPermissionsHeading}</h2>
-      <table class="data">
-        <caption class="visually-hidden">{t.appsPermissionsHeading}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{t.appsColPermissions}</th>
-            <th scope="col">{t.appsColStatus}</th>
-            {canManage ? <th scope="col">{t.policyActionsColumn}</th> : null}
-          </tr>
-        </thead>
-        <tbody>
-          {knownPermissions.map((permission) => {
-            const granted = app.permissions.includes(permission);
-            return (
-              <tr key={permission}>
-                <td>{permission}</td>
-                <td>{granted ? t.appsGranted : t.appsNotGranted}</td>
-                {canManage ? (
-                  <td>
-                    <AdminForm session={session} action={`${appPath(app.appId)}/permissions`} class="inline">
-                      <input type="hidden" name="permission" value={permission} />
-                      <input type="hidden" name="grant" value={granted ? 'false' : 'true'} />
-                      <button
-                        type="submit"
-                        class="link"
-                        aria-label={`${granted ? t.appsRevoke : t.appsGrant}: ${permission}`}
-                      >
-                        {granted ? t.appsRevoke : t.appsGrant}
-                      </button>
-                    </AdminForm>
-                  </td>
-                ) : null}
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+      <DataTable
+        caption={t.appsPermissionsHeading}
+        rows={knownPermissions.map((permission) => ({ permission, granted: app.permissions.includes(permission) }))}
+        columns={[
+          { header: t.appsColPermissions, cell: (row) => row.permission },
+          { header: t.appsColStatus, cell: (row) => (row.granted ? t.appsGranted : t.appsNotGranted) },
+          canManage && {
+            header: t.policyActionsColumn,
+            cell: ({ permission, granted }) => (
+              <AdminForm session={session} action={`${appPath(app.appId)}/permissions`} class="inline">
+                <input type="hidden" name="permission" value={permission} />
+                <input type="hidden" name="grant" value={granted ? 'false' : 'true'} />
+                <button
+                  type="submit"
+                  class="link"
+                  aria-label={`${granted ? t.appsRevoke : t.appsGrant}: ${permission}`}
+                >
+                  {granted ? t.appsRevoke : t.appsGrant}
+                </button>
+              </AdminForm>
+            ),
+          },
+        ]}
+      />
       <p>
         <a href={appsPath}>{t.appsBack}</a>
       </p>

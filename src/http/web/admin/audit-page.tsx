@@ -5,7 +5,15 @@ import type { RequestContext } from '../../../domain/audit.js';
 import type { AuditFilter, AuditFilterClause, DirectoryAudit } from '../../../domain/audit-query.js';
 import type { AuditPage as AuditResultPage, AuditService } from '../../../services/audit/audit-service.js';
 import { sendPage } from '../page.js';
-import { type AdminGuardOptions, AdminPage, type AdminView, adminBasePath, queryText } from './admin-kit.js';
+import {
+  type AdminGuardOptions,
+  AdminPage,
+  type AdminView,
+  adminBasePath,
+  DataTable,
+  DateTime,
+  queryText,
+} from './admin-kit.js';
 import type { AdminMessages } from './admin-messages.js';
 import { requireAdminPage } from './admin-page-guard.js';
 import { auditCsvHeader, auditCsvRow, csvRow, initiatorName, targetNames } from './audit-csv.js';
@@ -298,35 +306,31 @@ export function AuditLogPage({
           {t.auditExport}
         </a>
       </p>
-      {page === null ? null : page.events.length === 0 ? (
-        <p>{t.auditNoEvents}</p>
-      ) : (
-        <table class="data">
-          <caption class="visually-hidden">{t.auditHeading}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t.auditColDate}</th>
-              <th scope="col">{t.auditColService}</th>
-              <th scope="col">{t.auditColActivity}</th>
-              <th scope="col">{t.auditColResult}</th>
-              <th scope="col">{t.auditColInitiator}</th>
-              <th scope="col">{t.auditColTarget}</th>
-              <th scope="col">{t.auditColChanges}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {page.events.map((event) => (
-              <tr key={event.id}>
-                <td>
-                  <time dateTime={event.activityDateTime}>{event.activityDateTime.replace('T', ' ').slice(0, 19)}</time>
-                </td>
-                <td>
+      {page === null ? null : (
+        <DataTable
+          caption={t.auditHeading}
+          empty={t.auditNoEvents}
+          rows={page.events}
+          columns={[
+            {
+              header: t.auditColDate,
+              cell: (event) => <DateTime iso={event.activityDateTime} />,
+            },
+            {
+              header: t.auditColService,
+              cell: (event) => (
+                <>
                   {event.loggedByService}
                   <br />
                   <span class="hint">{event.category}</span>
-                </td>
-                <td>{event.activityDisplayName}</td>
-                <td>
+                </>
+              ),
+            },
+            { header: t.auditColActivity, cell: (event) => event.activityDisplayName },
+            {
+              header: t.auditColResult,
+              cell: (event) => (
+                <>
                   {event.result === 'success' ? t.auditResultSuccess : t.auditResultFailure}
                   {event.resultReason ? (
                     <>
@@ -334,8 +338,13 @@ export function AuditLogPage({
                       <span class="hint">{event.resultReason}</span>
                     </>
                   ) : null}
-                </td>
-                <td>
+                </>
+              ),
+            },
+            {
+              header: t.auditColInitiator,
+              cell: (event) => (
+                <>
                   {initiatorName(event)}
                   {event.initiatedBy.user?.ipAddress ? (
                     <>
@@ -343,21 +352,23 @@ export function AuditLogPage({
                       <span class="hint">{event.initiatedBy.user.ipAddress}</span>
                     </>
                   ) : null}
-                </td>
-                <td>{targetNames(event)}</td>
-                <td>
-                  {changesOf(event).length > 0 ? (
-                    <ul>
-                      {changesOf(event).map((change) => (
-                        <li key={change}>{change}</li>
-                      ))}
-                    </ul>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+                </>
+              ),
+            },
+            { header: t.auditColTarget, cell: targetNames },
+            {
+              header: t.auditColChanges,
+              cell: (event) =>
+                changesOf(event).length > 0 ? (
+                  <ul>
+                    {changesOf(event).map((change) => (
+                      <li key={change}>{change}</li>
+                    ))}
+                  </ul>
+                ) : null,
+            },
+          ]}
+        />
       )}
       {page && (paged || page.nextBeforeSeq !== undefined) ? (
         <p>

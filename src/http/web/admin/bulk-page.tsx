@@ -23,6 +23,7 @@ import {
   adminBasePath,
   adminCookies,
   CsrfField,
+  DataTable,
   seeOther,
 } from './admin-kit.js';
 import { requireAdminPage } from './admin-page-guard.js';
@@ -368,34 +369,18 @@ function RejectedTable({ view, rows, total }: { view: AdminView; rows: readonly 
   return (
     <section aria-labelledby="rejected-heading">
       <h2 id="rejected-heading">{t.bulkRejectedHeading}</h2>
-      {rows.length === 0 ? (
-        <p>{t.bulkNoneRejected}</p>
-      ) : (
-        <>
-          <table class="data">
-            <caption class="visually-hidden">{t.bulkRejectedHeading}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t.bulkLine}</th>
-                <th scope="col">{t.bulkUser}</th>
-                <th scope="col">{t.bulkColumn}</th>
-                <th scope="col">{t.bulkReason}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((row) => (
-                <tr key={row.line}>
-                  <td>{row.line}</td>
-                  <td>{row.key}</td>
-                  <td>{row.column ?? ''}</td>
-                  <td>{row.reason ?? ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <More view={view} total={total} />
-        </>
-      )}
+      <DataTable
+        caption={t.bulkRejectedHeading}
+        empty={t.bulkNoneRejected}
+        rows={rows}
+        columns={[
+          { header: t.bulkLine, numeric: true, cell: (row) => row.line },
+          { header: t.bulkUser, cell: (row) => row.key },
+          { header: t.bulkColumn, cell: (row) => row.column ?? '' },
+          { header: t.bulkReason, cell: (row) => row.reason ?? '' },
+        ]}
+      />
+      <More view={view} total={total} />
     </section>
   );
 }
@@ -430,64 +415,40 @@ function PreviewPage({
       <Counts view={view} counts={counts} totalRows={totalRows} />
       <section aria-labelledby="changed-heading">
         <h2 id="changed-heading">{t.bulkChangedHeading}</h2>
-        {changed.length === 0 ? (
-          <p>{t.bulkNoneChanged}</p>
-        ) : (
-          <>
-            <table class="data">
-              <caption class="visually-hidden">{t.bulkChangedHeading}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t.bulkLine}</th>
-                  <th scope="col">{t.bulkUser}</th>
-                  <th scope="col">{t.bulkField}</th>
-                  <th scope="col">{t.bulkOld}</th>
-                  <th scope="col">{t.bulkNew}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {changed.slice(0, shownRows).flatMap((row) =>
-                  row.changes.map((change, index) => (
-                    <tr key={`${row.line}-${change.property}`}>
-                      <td>{index === 0 ? row.line : ''}</td>
-                      <td>{index === 0 ? row.key : ''}</td>
-                      <td>{change.property}</td>
-                      <td>{cellValue(change.oldValue, t.bulkEmpty)}</td>
-                      <td>{cellValue(change.newValue, t.bulkEmpty)}</td>
-                    </tr>
-                  )),
-                )}
-              </tbody>
-            </table>
-            <More view={view} total={changed.length} />
-          </>
-        )}
+        <DataTable
+          caption={t.bulkChangedHeading}
+          empty={t.bulkNoneChanged}
+          rows={changed
+            .slice(0, shownRows)
+            .flatMap((row) => row.changes.map((change, index) => ({ row, change, first: index === 0 })))}
+          columns={[
+            // A user's later changes leave line and user blank, so each user reads as one group.
+            { header: t.bulkLine, numeric: true, cell: ({ row, first }) => (first ? row.line : '') },
+            { header: t.bulkUser, cell: ({ row, first }) => (first ? row.key : '') },
+            { header: t.bulkField, cell: ({ change }) => change.property },
+            { header: t.bulkOld, cell: ({ change }) => cellValue(change.oldValue, t.bulkEmpty) },
+            { header: t.bulkNew, cell: ({ change }) => cellValue(change.newValue, t.bulkEmpty) },
+          ]}
+        />
+        <More view={view} total={changed.length} />
       </section>
       <RejectedTable view={view} rows={rejected.slice(0, shownRows)} total={rejected.length} />
       {noted.length > 0 ? (
         <section aria-labelledby="noted-heading">
           <h2 id="noted-heading">{t.bulkNotedHeading}</h2>
-          <table class="data">
-            <caption class="visually-hidden">{t.bulkNotedHeading}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t.bulkLine}</th>
-                <th scope="col">{t.bulkUser}</th>
-                <th scope="col">{t.bulkNote}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {noted.slice(0, shownRows).map((row) => (
-                <tr key={row.line}>
-                  <td>{row.line}</td>
-                  <td>{row.key}</td>
-                  <td>
-                    {[...row.normalizations.map((n) => `${n.column}: ${n.from} → ${n.to}`), ...row.warnings].join('; ')}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <DataTable
+            caption={t.bulkNotedHeading}
+            rows={noted.slice(0, shownRows)}
+            columns={[
+              { header: t.bulkLine, numeric: true, cell: (row) => row.line },
+              { header: t.bulkUser, cell: (row) => row.key },
+              {
+                header: t.bulkNote,
+                cell: (row) =>
+                  [...row.normalizations.map((n) => `${n.column}: ${n.from} → ${n.to}`), ...row.warnings].join('; '),
+              },
+            ]}
+          />
           <More view={view} total={noted.length} />
         </section>
       ) : null}

@@ -2,7 +2,7 @@ import type { VNode } from 'preact';
 import type { SyncIssue, SyncRunRecord } from '../../../domain/directory-sync-records.js';
 import { unusableDataReasons } from '../../../domain/registration-report.js';
 import type { DailyActivity, DashboardReport } from '../../../services/reports/registration-report-service.js';
-import { AdminPage, type AdminView, adminBasePath } from './admin-kit.js';
+import { AdminPage, type AdminView, adminBasePath, DataTable } from './admin-kit.js';
 
 export interface DashboardWarnings {
   readonly outbox: boolean;
@@ -82,22 +82,14 @@ function BarChart({
       </figcaption>
       <details>
         <summary>{`${title}: data`}</summary>
-        <table class="data">
-          <thead>
-            <tr>
-              <th scope="col">Day</th>
-              <th scope="col">Count</th>
-            </tr>
-          </thead>
-          <tbody>
-            {days.map((day) => (
-              <tr key={day.day}>
-                <td>{day.day}</td>
-                <td>{value(day)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          caption={`${title}: data`}
+          rows={days}
+          columns={[
+            { header: 'Day', cell: (day) => day.day },
+            { header: 'Count', numeric: true, cell: value },
+          ]}
+        />
       </details>
     </figure>
   );
@@ -214,33 +206,24 @@ export function DashboardPage({
             {`Read ${sync.lastRun.counts.read}, added ${sync.lastRun.counts.added}, updated ${sync.lastRun.counts.updated}, deleted ${sync.lastRun.counts.deleted}, errors ${sync.lastRun.counts.errors}, warnings ${sync.lastRun.counts.warnings}.`}
           </p>
           {sync.lastRun.message ? <p>{sync.lastRun.message}</p> : null}
-          {sync.issues.length > 0 ? (
-            <table class="data">
-              <caption>Errors and warnings of the last run (first 10)</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Object</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Message</th>
-                </tr>
-              </thead>
-              <tbody>
-                {sync.issues.slice(0, 10).map((issue, index) => (
-                  <tr key={`${issue.dn}-${index}`}>
-                    <td>
-                      {issue.userId ? (
-                        <a href={`${adminBasePath}/users/${encodeURIComponent(issue.userId)}`}>{issue.dn}</a>
-                      ) : (
-                        issue.dn
-                      )}
-                    </td>
-                    <td>{issue.type}</td>
-                    <td>{issue.message}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          ) : null}
+          <DataTable
+            caption="Errors and warnings of the last run (first 10)"
+            showCaption
+            rows={sync.issues.slice(0, 10)}
+            columns={[
+              {
+                header: 'Object',
+                cell: (issue) =>
+                  issue.userId ? (
+                    <a href={`${adminBasePath}/users/${encodeURIComponent(issue.userId)}`}>{issue.dn}</a>
+                  ) : (
+                    issue.dn
+                  ),
+              },
+              { header: 'Type', cell: (issue) => issue.type },
+              { header: 'Message', cell: (issue) => issue.message },
+            ]}
+          />
         </>
       )}
     </AdminPage>

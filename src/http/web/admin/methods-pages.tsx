@@ -1,7 +1,7 @@
-import type { VNode } from 'preact';
+import type { ComponentChildren, VNode } from 'preact';
 import type { ContactSource, MethodReadiness } from '../../../domain/authentication-methods.js';
 import type { MethodsOverview } from '../../../services/authentication/authentication-method-service.js';
-import { AdminForm, AdminPage, type AdminView } from './admin-kit.js';
+import { AdminForm, AdminPage, type AdminView, DataTable } from './admin-kit.js';
 import type { AdminMessages } from './admin-messages.js';
 import { userPath } from './users-pages.js';
 
@@ -72,9 +72,39 @@ export function MethodsPage({
   const { user, readiness, writable } = overview;
   const name = user.displayName || user.userPrincipalName;
   const base = methodsPath(user.id);
-  const rows: { method: EditableMethod; value: string }[] = [
+  const editable: { method: EditableMethod; value: string }[] = [
     ...overview.phones.map((phone) => ({ method: phone.phoneType as EditableMethod, value: phone.phoneNumber })),
     ...(overview.email ? [{ method: 'email' as const, value: overview.email }] : []),
+  ];
+  // The password and the security questions stand first and last, around the methods the page can change.
+  const registered: { label: string; value: string; actions: ComponentChildren }[] = [
+    {
+      label: t.passwordMethod,
+      value: t.passwordValue,
+      actions: <a href={`${base}/reset-password`}>{t.resetPassword}</a>,
+    },
+    ...editable.map((row) => ({
+      label: methodLabel(t, row.method),
+      value: row.value,
+      actions: writable ? (
+        <>
+          <a href={`${base}/edit?method=${row.method}`} aria-label={`${t.edit} ${methodLabel(t, row.method)}`}>
+            {t.edit}
+          </a>
+          {' · '}
+          <a href={`${base}/delete?method=${row.method}`} aria-label={`${t.delete} ${methodLabel(t, row.method)}`}>
+            {t.delete}
+          </a>
+        </>
+      ) : null,
+    })),
+    {
+      label: t.questionsMethod,
+      value: t.questionsValue
+        .replace('{answer}', overview.securityQuestionCount > 0 ? t.yes : t.no)
+        .replace('{count}', String(overview.securityQuestionCount)),
+      actions: null,
+    },
   ];
   const heading = t.methodsOf.replace('{name}', name);
   return (
@@ -102,40 +132,36 @@ export function MethodsPage({
       </p>
       {!readiness.isSsprEnabled ? <p>{t.ssprNotEnabled}</p> : null}
       {!user.accountEnabled ? <p>{t.accountDisabled}</p> : null}
-      <table class="data" id="usable">
-        <caption class="visually-hidden">{t.usableHeading}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{t.colMethod}</th>
-            <th scope="col">{t.colValue}</th>
-            <th scope="col">{t.colFrom}</th>
-            <th scope="col">{t.colUsable}</th>
-            <th scope="col">{t.colWhy}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {readiness.methods.map((entry) => (
-            <tr key={entry.method}>
-              <th scope="row">{readinessLabel(t, entry.method)}</th>
-              <td>
-                {entry.method === 'securityQuestions'
-                  ? entry.present
-                    ? t.questionsValue
-                        .replace('{answer}', t.yes)
-                        .replace('{count}', String(overview.securityQuestionCount))
-                    : ''
-                  : (entry.value ?? '')}
-              </td>
-              <td>{sourceLabel(t, entry.source)}</td>
-              <td class={entry.usable ? 'usable' : 'unusable'}>{entry.usable ? t.usableYes : t.usableNo}</td>
-              <td>
-                {entry.reason ? t[`reason_${entry.reason}`] : t.reasonNone}
-                {entry.suggestion ? ` ${t.suggestion.replace('{value}', entry.suggestion)}` : ''}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <DataTable
+        id="usable"
+        caption={t.usableHeading}
+        rows={readiness.methods}
+        columns={[
+          { header: t.colMethod, rowHeader: true, cell: (entry) => readinessLabel(t, entry.method) },
+          {
+            header: t.colValue,
+            cell: (entry) =>
+              entry.method === 'securityQuestions'
+                ? entry.present
+                  ? t.questionsValue
+                      .replace('{answer}', t.yes)
+                      .replace('{count}', String(overview.securityQuestionCount))
+                  : ''
+                : (entry.value ?? ''),
+          },
+          { header: t.colFrom, cell: (entry) => sourceLabel(t, entry.source) },
+          {
+            header: t.colUsable,
+            cell: (entry) => (entry.usable ? t.usableYes : t.usableNo),
+            cellClass: (entry) => (entry.usable ? 'usable' : 'unusable'),
+          },
+          {
+            header: t.colWhy,
+            cell: (entry) =>
+              `${entry.reason ? t[`reason_${entry.reason}`] : t.reasonNone}${entry.suggestion ? ` ${t.suggestion.replace('{value}', entry.suggestion)}` : ''}`,
+          },
+        ]}
+      />
 
       <h2>{t.registeredMethods}</h2>
       {writable ? (
@@ -143,59 +169,16 @@ export function MethodsPage({
           <a href={`${base}/add`}>{t.addMethod}</a>
         </p>
       ) : null}
-      <table class="data" id="methods">
-        <caption class="visually-hidden">{t.registeredMethods}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{t.colType}</th>
-            <th scope="col">{t.colValue}</th>
-            <th scope="col">{t.colActions}</th>
-          </tr>
-        </thead>
-        <tbody>
-          <tr>
-            <th scope="row">{t.passwordMethod}</th>
-            <td>{t.passwordValue}</td>
-            <td>
-              <a href={`${base}/reset-password`}>{t.resetPassword}</a>
-            </td>
-          </tr>
-          {rows.map((row) => (
-            <tr key={row.method}>
-              <th scope="row">{methodLabel(t, row.method)}</th>
-              <td>{row.value}</td>
-              <td>
-                {writable ? (
-                  <>
-                    <a
-                      href={`${base}/edit?method=${row.method}`}
-                      aria-label={`${t.edit} ${methodLabel(t, row.method)}`}
-                    >
-                      {t.edit}
-                    </a>
-                    {' · '}
-                    <a
-                      href={`${base}/delete?method=${row.method}`}
-                      aria-label={`${t.delete} ${methodLabel(t, row.method)}`}
-                    >
-                      {t.delete}
-                    </a>
-                  </>
-                ) : null}
-              </td>
-            </tr>
-          ))}
-          <tr>
-            <th scope="row">{t.questionsMethod}</th>
-            <td>
-              {t.questionsValue
-                .replace('{answer}', overview.securityQuestionCount > 0 ? t.yes : t.no)
-                .replace('{count}', String(overview.securityQuestionCount))}
-            </td>
-            <td />
-          </tr>
-        </tbody>
-      </table>
+      <DataTable
+        id="methods"
+        caption={t.registeredMethods}
+        rows={registered}
+        columns={[
+          { header: t.colType, rowHeader: true, cell: (row) => row.label },
+          { header: t.colValue, cell: (row) => row.value },
+          { header: t.colActions, cell: (row) => row.actions },
+        ]}
+      />
 
       <h2>{t.actionsHeading}</h2>
       <p>{blockedUntil ? t.blockedUntil.replace('{until}', blockedUntil.toISOString()) : t.notBlocked}</p>

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { VNode } from 'preact';
 import type { OutboxMessage, OutboxService } from '../../../services/delivery/outbox-service.js';
 import { sendPage } from '../page.js';
-import { type AdminGuardOptions, AdminPage, type AdminView, adminBasePath } from './admin-kit.js';
+import { type AdminGuardOptions, AdminPage, type AdminView, adminBasePath, DataTable, DateTime } from './admin-kit.js';
 import { requireAdminPage } from './admin-page-guard.js';
 
 export interface OutboxPageServices {
@@ -40,38 +40,28 @@ export function OutboxPage({ view, messages }: { view: AdminView; messages: read
     <AdminPage view={view} title={t.outboxHeading} current="outbox">
       <h1>{t.outboxHeading}</h1>
       <p>{t.outboxIntro}</p>
-      {messages.length === 0 ? (
-        <p>{t.outboxNone}</p>
-      ) : (
-        <table class="data">
-          <caption class="visually-hidden">{t.outboxHeading}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t.outboxColTime}</th>
-              <th scope="col">{t.outboxColChannel}</th>
-              <th scope="col">{t.outboxColRecipient}</th>
-              <th scope="col">{t.outboxColMessage}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {messages.map((message) => (
-              <tr key={message.id}>
-                <td>
-                  <time dateTime={message.createdDateTime}>
-                    {message.createdDateTime.replace('T', ' ').slice(0, 19)}
-                  </time>
-                </td>
-                <td>{message.channel}</td>
-                <td>{message.recipient}</td>
-                <td>
-                  {message.subject ? <strong>{message.subject}</strong> : null}
-                  <pre class="message">{message.body}</pre>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <DataTable
+        caption={t.outboxHeading}
+        empty={t.outboxNone}
+        rows={messages}
+        columns={[
+          {
+            header: t.outboxColTime,
+            cell: (message) => <DateTime iso={message.createdDateTime} />,
+          },
+          { header: t.outboxColChannel, cell: (message) => message.channel },
+          { header: t.outboxColRecipient, cell: (message) => message.recipient },
+          {
+            header: t.outboxColMessage,
+            cell: (message) => (
+              <>
+                {message.subject ? <strong>{message.subject}</strong> : null}
+                <pre class="message">{message.body}</pre>
+              </>
+            ),
+          },
+        ]}
+      />
     </AdminPage>
   );
 }

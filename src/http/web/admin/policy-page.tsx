@@ -23,6 +23,8 @@ import {
   AdminPage,
   type AdminView,
   adminBasePath,
+  DataTable,
+  DateTime,
   queryText,
   seeOther,
 } from './admin-kit.js';
@@ -702,36 +704,25 @@ export function PolicyPage({
 
       <h2 id="questions">{t.policyQuestionsHeading}</h2>
       <p>{t.policyQuestionsIntro.replace('{count}', String(maxCustomSecurityQuestions))}</p>
-      {questions.length === 0 ? (
-        <p>{t.policyNoCustomQuestions}</p>
-      ) : (
-        <table class="data">
-          <caption class="visually-hidden">{t.policyQuestionsHeading}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t.policyQuestionColumn}</th>
-              {canChange ? <th scope="col">{t.policyActionsColumn}</th> : null}
-            </tr>
-          </thead>
-          <tbody>
-            {questions.map((question) => (
-              <tr key={question.id}>
-                <td>{question.text}</td>
-                {canChange ? (
-                  <td>
-                    <AdminForm session={session} action={`${policyPath}/questions/delete`} class="inline">
-                      <input type="hidden" name="id" value={question.id} />
-                      <button type="submit" class="link" aria-label={`${t.delete}: ${question.text}`}>
-                        {t.delete}
-                      </button>
-                    </AdminForm>
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <DataTable
+        caption={t.policyQuestionsHeading}
+        empty={t.policyNoCustomQuestions}
+        rows={questions}
+        columns={[
+          { header: t.policyQuestionColumn, cell: (question) => question.text },
+          canChange && {
+            header: t.policyActionsColumn,
+            cell: (question) => (
+              <AdminForm session={session} action={`${policyPath}/questions/delete`} class="inline">
+                <input type="hidden" name="id" value={question.id} />
+                <button type="submit" class="link" aria-label={`${t.delete}: ${question.text}`}>
+                  {t.delete}
+                </button>
+              </AdminForm>
+            ),
+          },
+        ]}
+      />
       {canChange ? (
         <AdminForm session={session} action={`${policyPath}/questions`} novalidate>
           <label for="question">{t.policyNewQuestion}</label>
@@ -784,42 +775,37 @@ export function PolicyPage({
       <h2>{t.policyHistoryHeading}</h2>
       {history === null ? (
         <p>{t.policyHistoryDenied}</p>
-      ) : history.length === 0 ? (
-        <p>{t.policyHistoryEmpty}</p>
       ) : (
-        <table class="data">
-          <caption class="visually-hidden">{t.policyHistoryHeading}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t.auditColDate}</th>
-              <th scope="col">{t.auditColInitiator}</th>
-              <th scope="col">{t.auditColActivity}</th>
-              <th scope="col">{t.policyHistoryChanges}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {history.map((event) => (
-              <tr key={event.id}>
-                <td>
-                  <time dateTime={event.activityDateTime}>{event.activityDateTime.replace('T', ' ').slice(0, 19)}</time>
-                </td>
-                <td>{event.initiatedBy.user?.userPrincipalName ?? event.initiatedBy.app?.appId ?? ''}</td>
-                <td>{event.activityDisplayName}</td>
-                <td>
-                  <ul>
-                    {event.targetResources.flatMap((target) =>
-                      target.modifiedProperties.map((property) => (
-                        <li key={`${target.id}-${property.displayName}`}>
-                          {`${property.displayName}: ${shortValue(property.oldValue, t)} → ${shortValue(property.newValue, t)}`}
-                        </li>
-                      )),
-                    )}
-                  </ul>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          caption={t.policyHistoryHeading}
+          empty={t.policyHistoryEmpty}
+          rows={history}
+          columns={[
+            {
+              header: t.auditColDate,
+              cell: (event) => <DateTime iso={event.activityDateTime} />,
+            },
+            {
+              header: t.auditColInitiator,
+              cell: (event) => event.initiatedBy.user?.userPrincipalName ?? event.initiatedBy.app?.appId ?? '',
+            },
+            { header: t.auditColActivity, cell: (event) => event.activityDisplayName },
+            {
+              header: t.policyHistoryChanges,
+              cell: (event) => (
+                <ul>
+                  {event.targetResources.flatMap((target) =>
+                    target.modifiedProperties.map((property) => (
+                      <li key={`${target.id}-${property.displayName}`}>
+                        {`${property.displayName}: ${shortValue(property.oldValue, t)} → ${shortValue(property.newValue, t)}`}
+                      </li>
+                    )),
+                  )}
+                </ul>
+              ),
+            },
+          ]}
+        />
       )}
       {history !== null ? (
         <p>

@@ -13,7 +13,16 @@ import {
 } from '../../../services/sync/directory-sync-service.js';
 import type { Form } from '../form.js';
 import { sendPage } from '../page.js';
-import { AdminForm, type AdminGuardOptions, AdminPage, type AdminView, adminBasePath, seeOther } from './admin-kit.js';
+import {
+  AdminForm,
+  type AdminGuardOptions,
+  AdminPage,
+  type AdminView,
+  adminBasePath,
+  DataTable,
+  DateTime,
+  seeOther,
+} from './admin-kit.js';
 import { requireAdminPage } from './admin-page-guard.js';
 
 export interface SyncPageServices {
@@ -530,33 +539,24 @@ export function SyncPage({
       ) : null}
 
       <h2>{t.syncHistoryHeading}</h2>
-      {runs.length === 0 ? (
-        <p>{t.syncNoRuns}</p>
-      ) : (
-        <table class="data">
-          <caption class="visually-hidden">{t.syncHistoryHeading}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t.syncColStarted}</th>
-              <th scope="col">{t.syncColKind}</th>
-              <th scope="col">{t.syncColStatus}</th>
-              <th scope="col">{t.syncColCounts}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {runs.map((run) => (
-              <tr key={run.id}>
-                <td>
-                  <a href={runPath(run.id)}>{run.startedAt.replace('T', ' ').slice(0, 19)}</a>
-                </td>
-                <td>{run.dryRun ? `${run.kind} (${t.syncDry})` : run.kind}</td>
-                <td>{run.status}</td>
-                <td>{countsText(run)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <DataTable
+        caption={t.syncHistoryHeading}
+        empty={t.syncNoRuns}
+        rows={runs}
+        columns={[
+          {
+            header: t.syncColStarted,
+            cell: (run) => (
+              <a href={runPath(run.id)}>
+                <DateTime iso={run.startedAt} />
+              </a>
+            ),
+          },
+          { header: t.syncColKind, cell: (run) => (run.dryRun ? `${run.kind} (${t.syncDry})` : run.kind) },
+          { header: t.syncColStatus, cell: (run) => run.status },
+          { header: t.syncColCounts, cell: countsText },
+        ]}
+      />
 
       <AdminForm session={session} action={syncPath} novalidate>
         <h2>{t.syncSettingsHeading}</h2>
@@ -660,25 +660,16 @@ function TestResult({ view, test }: { view: AdminView; test: NonNullable<SyncPag
       ) : result.sample.error ? (
         <p class="warning">{t.syncTestSampleError.replace('{message}', result.sample.error)}</p>
       ) : (
-        <table class="data">
-          <caption>{t.syncTestSample.replace('{dn}', result.sample.dn)}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t.syncColTarget}</th>
-              <th scope="col">{t.syncColValue}</th>
-              <th scope="col">{t.syncColWarning}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {result.sample.rows.map((row) => (
-              <tr key={row.target}>
-                <td>{row.target}</td>
-                <td>{row.value}</td>
-                <td>{row.warning}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          caption={t.syncTestSample.replace('{dn}', result.sample.dn)}
+          showCaption
+          rows={result.sample.rows}
+          columns={[
+            { header: t.syncColTarget, cell: (row) => row.target },
+            { header: t.syncColValue, cell: (row) => row.value },
+            { header: t.syncColWarning, cell: (row) => row.warning },
+          ]}
+        />
       )}
     </div>
   );
@@ -746,37 +737,25 @@ export function SyncRunPage({
         ) : null}
       </dl>
       <h2>{t.syncIssuesHeading}</h2>
-      {issues.length === 0 ? (
-        <p>{t.syncNoIssues}</p>
-      ) : (
-        <table class="data">
-          <caption class="visually-hidden">{t.syncIssuesHeading}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t.syncColObject}</th>
-              <th scope="col">{t.syncColType}</th>
-              <th scope="col">{t.syncColAttribute}</th>
-              <th scope="col">{t.syncColMessage}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {issues.slice(0, shownIssues).map((issue, index) => (
-              <tr key={index}>
-                <td>
-                  {issue.userId ? (
-                    <a href={`${adminBasePath}/users/${encodeURIComponent(issue.userId)}`}>{issue.dn}</a>
-                  ) : (
-                    issue.dn
-                  )}
-                </td>
-                <td>{issue.type}</td>
-                <td>{issue.attribute ?? ''}</td>
-                <td>{issue.message}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <DataTable
+        caption={t.syncIssuesHeading}
+        empty={t.syncNoIssues}
+        rows={issues.slice(0, shownIssues)}
+        columns={[
+          {
+            header: t.syncColObject,
+            cell: (issue) =>
+              issue.userId ? (
+                <a href={`${adminBasePath}/users/${encodeURIComponent(issue.userId)}`}>{issue.dn}</a>
+              ) : (
+                issue.dn
+              ),
+          },
+          { header: t.syncColType, cell: (issue) => issue.type },
+          { header: t.syncColAttribute, cell: (issue) => issue.attribute ?? '' },
+          { header: t.syncColMessage, cell: (issue) => issue.message },
+        ]}
+      />
       {issues.length > shownIssues ? (
         <p>{t.syncMoreIssues.replace('{count}', String(issues.length - shownIssues)).replace('{id}', run.id)}</p>
       ) : null}

@@ -1,7 +1,7 @@
 import type { VNode } from 'preact';
 import { type UnusableDataReason, unusableDataReasons } from '../../../domain/registration-report.js';
 import type { DirectoryUser } from '../../../domain/user.js';
-import { AdminForm, AdminPage, type AdminView, adminBasePath } from './admin-kit.js';
+import { AdminForm, AdminPage, type AdminView, adminBasePath, DataTable } from './admin-kit.js';
 
 export interface UserListFilters {
   readonly q: string;
@@ -115,35 +115,27 @@ export function UsersPage({
           {note}
         </p>
       ) : null}
-      {rows.length === 0 ? (
-        <p role="status">{t.noUsers}</p>
-      ) : (
-        <table class="data">
-          <caption class="visually-hidden">{t.usersHeading}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t.colName}</th>
-              <th scope="col">{t.colUpn}</th>
-              <th scope="col">{t.colSource}</th>
-              <th scope="col">{t.colMobile}</th>
-              <th scope="col">{t.colEnabled}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row) => (
-              <tr key={row.id}>
-                <td>
-                  <a href={userPath(row.id)}>{row.displayName || row.userPrincipalName}</a>
-                </td>
-                <td>{row.userPrincipalName}</td>
-                <td>{row.synced === null ? '' : row.synced ? t.sourceSynced : t.sourceCloud}</td>
-                <td>{row.mobilePhone ?? ''}</td>
-                <td>{row.accountEnabled === null ? '' : row.accountEnabled ? t.enabled : t.disabled}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <DataTable
+        caption={t.usersHeading}
+        empty={t.noUsers}
+        rows={rows}
+        columns={[
+          {
+            header: t.colName,
+            cell: (row) => <a href={userPath(row.id)}>{row.displayName || row.userPrincipalName}</a>,
+          },
+          { header: t.colUpn, cell: (row) => row.userPrincipalName },
+          {
+            header: t.colSource,
+            cell: (row) => (row.synced === null ? '' : row.synced ? t.sourceSynced : t.sourceCloud),
+          },
+          { header: t.colMobile, cell: (row) => row.mobilePhone ?? '' },
+          {
+            header: t.colEnabled,
+            cell: (row) => (row.accountEnabled === null ? '' : row.accountEnabled ? t.enabled : t.disabled),
+          },
+        ]}
+      />
       <p class="actions">
         {firstHref ? <a href={firstHref}>{t.firstPage}</a> : null}
         {nextHref ? <a href={nextHref}>{t.nextPage}</a> : null}

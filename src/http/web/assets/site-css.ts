@@ -1,6 +1,7 @@
 /**
  * The self-service pages' only style sheet, served from `/assets/site.css` (the Content-Security-Policy allows
  * no inline style). The brand colour is the tenant's; contrast is checked against white text and backgrounds.
+ * Below 36rem each row of a `table.data` becomes a card, each cell labelled by its column header (`data-label`).
  */
 export function siteCss(brandColor: string): string {
   return `:root{--brand:${brandColor};--text:#1b1b1b;--muted:#505050;--error:#a4262c;--border:#8a8886}
@@ -49,6 +50,7 @@ nav.admin .who{margin-left:auto;display:flex;gap:.75rem;align-items:center;color
 table.data{width:100%;border-collapse:collapse;margin:.5rem 0 1rem}
 table.data th,table.data td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #e1dfdd;vertical-align:top}
 table.data caption{text-align:left;font-weight:600;padding:.25rem 0}
+table.data .num{text-align:right;font-variant-numeric:tabular-nums}
 dl.fields{display:grid;grid-template-columns:minmax(10rem,auto) 1fr;gap:.25rem 1rem}
 dl.fields dt{font-weight:600}
 dl.fields dd{margin:0}
@@ -69,6 +71,12 @@ textarea,input[type=number],input[type=date]{width:100%;font-size:1rem;padding:.
 input[type=number],input[type=date]{max-width:12rem}
 pre.message{white-space:pre-wrap;word-break:break-word;margin:.25rem 0;font-size:.9rem}
 input[type=file]{display:block;margin:.25rem 0 1rem;font-size:1rem;max-width:100%}
-@media (max-width:36rem){main{margin:0;border-radius:0;box-shadow:none;padding:1rem}table.data{font-size:.8rem}table.data th,table.data td{padding:.3rem .2rem;overflow-wrap:anywhere}nav.admin .who{margin-left:0}}
+@media (max-width:36rem){main{margin:0;border-radius:0;box-shadow:none;padding:1rem}nav.admin .who{margin-left:0}
+table.data,table.data tbody,table.data tr,table.data td,table.data tbody th{display:block;width:100%}
+table.data thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+table.data tbody tr{border:1px solid #e1dfdd;border-radius:4px;padding:.25rem .6rem;margin:0 0 .6rem}
+table.data td,table.data tbody th,table.data .num{border:0;padding:.2rem 0;text-align:left;overflow-wrap:anywhere}
+table.data td::before,table.data tbody th::before{content:attr(data-label);display:block;font-size:.8rem;font-weight:600;color:var(--muted)}
+table.data td:empty{display:none}}
 `;
 }
