@@ -20,21 +20,10 @@ export interface PageProps {
   readonly nav?: ComponentChildren;
   /** A wider main column (the admin portal's tables). */
   readonly wide?: boolean;
-  /** Reload the page every N seconds (`<meta http-equiv="refresh">`: progress without JavaScript). */
-  readonly refreshSeconds?: number | undefined;
 }
 
 /** The layout shared by the reset, security-info and admin pages: landmarks, skip link, one `h1` per page. */
-export function Page({
-  language,
-  title,
-  branding,
-  children,
-  footerLinks,
-  nav,
-  wide,
-  refreshSeconds,
-}: PageProps): VNode {
+export function Page({ language, title, branding, children, footerLinks, nav, wide }: PageProps): VNode {
   const helpdeskHref = branding.helpdesk
     ? branding.helpdesk.includes('@') && !branding.helpdesk.includes('://')
       ? `mailto:${branding.helpdesk}`
@@ -46,7 +35,6 @@ export function Page({
         <meta charSet="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="no-referrer" />
-        {refreshSeconds ? <meta http-equiv="refresh" content={String(refreshSeconds)} /> : null}
         <title>{`${title} - ${branding.tenantName}`}</title>
         <link rel="stylesheet" href="/assets/site.css" />
       </head>

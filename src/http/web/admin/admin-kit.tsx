@@ -74,14 +74,11 @@ export function AdminPage({
   title,
   current,
   children,
-  refreshSeconds,
 }: {
   view: AdminView;
   title: string;
   current: AdminSection | null;
   children: ComponentChildren;
-  /** While something runs (a sync run): the page reloads itself every N seconds. */
-  refreshSeconds?: number;
 }): VNode {
   const { t, session } = view;
   const nav = (
@@ -108,14 +105,7 @@ export function AdminPage({
     </nav>
   );
   return (
-    <Page
-      language={view.language}
-      title={`${title} - ${t.portalName}`}
-      branding={view.branding}
-      nav={nav}
-      wide
-      refreshSeconds={refreshSeconds}
-    >
+    <Page language={view.language} title={`${title} - ${t.portalName}`} branding={view.branding} nav={nav} wide>
       {children}
     </Page>
   );

@@ -696,12 +696,14 @@ export function SyncRunPage({
     [t.syncCountErrors, run.counts.errors],
     [t.syncCountWarnings, run.counts.warnings],
   ];
+  // No automatic reload while it runs (a timed reload fails WCAG 2.2.1, and the portal has no script): the
+  // administrator refreshes when they want the counts so far.
   return (
-    <AdminPage view={view} title={title} current="sync" {...(running ? { refreshSeconds: 2 } : {})}>
+    <AdminPage view={view} title={title} current="sync">
       <h1>{title}</h1>
       {running ? (
         <p class="status" role="status">
-          {t.syncRunRunning}
+          {t.syncRunRunning} <a href={runPath(run.id)}>{t.syncRunRefresh}</a>
         </p>
       ) : null}
       <dl class="fields" id="run-summary">
