@@ -4,9 +4,10 @@
 // 2. runs the static checks (types, lint, dependency rules);
 // 3. makes a development CA for the HTTPS contract tests and trusts it through NODE_EXTRA_CA_CERTS,
 //    which Node reads only at start-up, so the test workers are started with it set;
-// 4. points the Redis tests at the local Redis when SSPR_TEST_REDIS_URL is unset and one answers there;
+// 4. points the Redis tests at the local Redis when SSPR_TEST_REDIS_URL is unset and one answers there, else at a
+//    private redis-server on a free loopback port, stopped at the end;
 // 5. runs Vitest.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -17,8 +18,17 @@ const tmp = path.join(root, '.tmp');
 
 /** Debian packages the current suites need (chromium: the end-to-end suite in test/e2e; slapd, ldap-utils: the
  * directory-sync suites' private OpenLDAP, test/support/slapd.ts; samba, samba-ad-dc, samba-ad-provision: the
- * private Samba AD DC of test/support/samba.ts, run in a network namespace, so the suite runs as root). */
-const debianPackages = ['chromium', 'slapd', 'ldap-utils', 'samba', 'samba-ad-dc', 'samba-ad-provision'];
+ * private Samba AD DC of test/support/samba.ts, run in a network namespace, so the suite runs as root;
+ * redis-server: the shared throttling buckets' tests, when no Redis is configured or answering). */
+const debianPackages = [
+  'chromium',
+  'slapd',
+  'ldap-utils',
+  'samba',
+  'samba-ad-dc',
+  'samba-ad-provision',
+  'redis-server',
+];
 
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options });
@@ -50,10 +60,10 @@ run(process.execPath, ['--import', 'tsx', 'src/main.ts', 'dev-cert', '--out', ce
 
 const localRedisUrl = 'redis://127.0.0.1:6379/0';
 
-/** True when a Redis server answers PING on 127.0.0.1:6379 within half a second. */
-function localRedisAnswers() {
+/** True when a Redis server answers PING on 127.0.0.1:`port` within half a second. */
+function localRedisAnswers(port) {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port: 6379 });
+    const socket = net.connect({ host: '127.0.0.1', port });
     let reply = '';
     const done = (answers) => {
       socket.destroy();
@@ -69,15 +79,58 @@ function localRedisAnswers() {
   });
 }
 
-// Unset and no Redis found: the Redis tests fail naming the variable rather than being skipped.
-const redisEnv = {};
-if (!process.env.SSPR_TEST_REDIS_URL && (await localRedisAnswers())) redisEnv.SSPR_TEST_REDIS_URL = localRedisUrl;
+/** A free loopback port (found free, then closed: redis-server binds it right after). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
 
-run(process.execPath, [path.join(root, 'node_modules/vitest/vitest.mjs'), 'run', ...process.argv.slice(2)], {
-  env: {
-    ...process.env,
-    ...redisEnv,
-    NODE_EXTRA_CA_CERTS: path.join(certDir, 'ca.pem'),
-    SSPR_TEST_CERT_DIR: certDir,
+/** A private, memory-only redis-server for this run; resolves once it answers. */
+async function startPrivateRedis() {
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  for (;;) {
+    if (await localRedisAnswers(port)) return { url: `redis://127.0.0.1:${port}/0`, stop: () => child.kill('SIGTERM') };
+    const early = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('waiting'), 50))]);
+    if (early !== 'waiting') throw new Error(`redis-server exited (${early}) before answering on port ${port}`);
+  }
+}
+
+const redisEnv = {};
+let privateRedis;
+if (!process.env.SSPR_TEST_REDIS_URL) {
+  if (await localRedisAnswers(6379)) redisEnv.SSPR_TEST_REDIS_URL = localRedisUrl;
+  else {
+    privateRedis = await startPrivateRedis();
+    redisEnv.SSPR_TEST_REDIS_URL = privateRedis.url;
+  }
+}
+
+const vitest = spawnSync(
+  process.execPath,
+  [path.join(root, 'node_modules/vitest/vitest.mjs'), 'run', ...process.argv.slice(2)],
+  {
+    cwd: root,
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      ...redisEnv,
+      NODE_EXTRA_CA_CERTS: path.join(certDir, 'ca.pem'),
+      SSPR_TEST_CERT_DIR: certDir,
+    },
   },
-});
+);
+privateRedis?.stop();
+if (vitest.error) throw vitest.error;
+process.exit(vitest.status ?? 1);
