@@ -77,7 +77,7 @@ interface SyncPageWrite {
   readonly counts: SyncCounts;
   readonly finish?: {
     readonly watermark: string;
-    readonly softDeletes: readonly { readonly id: string; readonly audit: AuditEventDraft }[];
+    readonly softDeletes: readonly UserRef[];
     readonly deleteUnseen?: { readonly anchorsInScope?: ReadonlySet<string> };
     readonly deletionThreshold?: {
       readonly limit: number;
@@ -483,12 +483,12 @@ export class SqlDirectorySyncRepository {
       if (pending > limit) return pending;
     }
     const at = new Date(write.now);
-    for (const { id, audit } of finish.softDeletes) {
+    for (const user of finish.softDeletes) {
       await rows.updateUser(
-        id,
+        user.id,
         { soft_deleted_at: write.now, updated_at: write.now },
         undefined,
-        auditEventRow(audit, at),
+        auditEventRow(finish.deleteAudit(user), at),
       );
     }
     counts.deleted += finish.softDeletes.length;

@@ -142,10 +142,20 @@ export interface SyncPageWrite {
   readonly finish?: SyncRunFinish;
 }
 
+/** A user as its audit events name it. */
+export interface SyncedUserRef {
+  readonly id: string;
+  readonly displayName: string | null;
+  readonly userPrincipalName: string;
+}
+
 export interface SyncRunFinish {
   readonly watermark: string;
-  /** Soft deletions found along the run (AD tombstones and users that left the scope), held back to the end. */
-  readonly softDeletes: readonly { readonly id: string; readonly audit: AuditEventDraft }[];
+  /**
+   * Soft deletions found along the run (AD tombstones and users that left the scope), held back to the end; each
+   * gets `deleteAudit`'s event.
+   */
+  readonly softDeletes: readonly SyncedUserRef[];
   /**
    * Soft-delete synced users this run did not see: all of them (full run), or those whose anchor is not in
    * `anchorsInScope` (delta run with an anchor scan). Absent: no end-of-run deletion.
@@ -162,12 +172,8 @@ export interface SyncRunFinish {
   };
   /** Hard-delete users soft-deleted before this instant. */
   readonly purgeSoftDeletedBefore?: string;
-  readonly deleteAudit: (user: {
-    id: string;
-    displayName: string | null;
-    userPrincipalName: string;
-  }) => AuditEventDraft;
-  readonly purgeAudit: (user: { id: string; displayName: string | null; userPrincipalName: string }) => AuditEventDraft;
+  readonly deleteAudit: (user: SyncedUserRef) => AuditEventDraft;
+  readonly purgeAudit: (user: SyncedUserRef) => AuditEventDraft;
   readonly endAudit: (counts: SyncCounts, status: SyncRunStatus) => AuditEventDraft;
 }
 
@@ -643,8 +649,8 @@ export class DirectorySyncService {
     const startedAt = this.deps.clock().toISOString();
     let pendingIssues: SyncIssue[] = [];
     // Soft deletions found along the run (AD tombstones), by user id: applied with the last page, or not at all
-    // when the run stops at the deletion threshold.
-    const heldDeletes = new Map<string, SyncRunFinish['softDeletes'][number]>();
+    // when the run stops at the deletion threshold. Users only (their audit events are made then): small.
+    const heldDeletes = new Map<string, SyncedUserRef>();
     let pendingDeletions: number | null = null;
     try {
       await this.deps.store.startRun(
@@ -930,7 +936,7 @@ export class DirectorySyncService {
 
     const inserts: SyncPageWrite['inserts'][number][] = [];
     const updates: SyncPageWrite['updates'][number][] = [];
-    const softDeletes: SyncRunFinish['softDeletes'][number][] = [];
+    const softDeletes: SyncedUserRef[] = [];
     const seen: string[] = [];
     // Keys claimed earlier in this page: the first entry wins, as in the source's order.
     const claimedUpns = new Map<string, string>();
@@ -1037,12 +1043,7 @@ export class DirectorySyncService {
     for (const anchor of new Set(tombstones)) {
       const user = byAnchor.get(anchor);
       if (!user || user.softDeletedAt !== null || claimedAnchors.has(anchor)) continue;
-      softDeletes.push({
-        id: user.id,
-        audit: this.audit('Delete user', 'UserManagement', 'Delete', [
-          userTarget(user, [{ displayName: 'softDeleted', oldValue: null, newValue: 'true' }]),
-        ]),
-      });
+      softDeletes.push({ id: user.id, displayName: user.displayName, userPrincipalName: user.userPrincipalName });
     }
     // Counted as deleted when the last page applies them (the threshold may hold them back).
     return { inserts, updates, softDeletes, seen, issues };

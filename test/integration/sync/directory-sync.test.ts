@@ -579,8 +579,13 @@ describe.each(dialectsUnderTest)('directory sync on $name', (dialect) => {
       await container.directorySync.update(operator, { deletionThreshold: 5 });
       expect(await full(ten)).toMatchObject({ status: 'succeeded' });
       const changes = [entry({ n: 1, title: 'Director' }), entry({ n: 11 }), ...[2, 3, 4, 5, 6, 7].map(tombstone)];
+      // Runs are ordered by their end: each one ends a minute after the previous one.
+      const later = () => {
+        now = new Date(now.getTime() + 60_000);
+      };
 
       const first = new TombstoneSource(changes, 'w2', 'w2');
+      later();
       const stopped = await container.directorySync.runDelta({ source: first });
       expect(first.deltasFrom).toEqual(['w1']);
       expect(stopped).toMatchObject({
@@ -595,6 +600,7 @@ describe.each(dialectsUnderTest)('directory sync on $name', (dialect) => {
 
       // The watermark did not move past the tombstones: the next delta reads them again, and stops again.
       const again = new TombstoneSource(changes, 'w2', 'w3');
+      later();
       expect(await container.directorySync.runDelta({ source: again })).toMatchObject({
         status: 'stopped-deletion-threshold-exceeded',
         counts: { added: 0, updated: 0, deleted: 0 },
@@ -603,10 +609,12 @@ describe.each(dialectsUnderTest)('directory sync on $name', (dialect) => {
       expect(again.deltasFrom).toEqual(['w1']);
 
       // A dry run reports them without the threshold (it deletes nothing anyway).
+      later();
       const dry = await container.directorySync.runDelta({ source: again, dryRun: true });
       expect(dry).toMatchObject({ status: 'succeeded', counts: { deleted: 6 } });
 
       // Allowed once: deleted, and the watermark moves on.
+      later();
       const allowed = await container.directorySync.runDelta({
         source: new TombstoneSource(changes, 'w2', 'w3'),
         allowDeletions: true,
@@ -623,6 +631,7 @@ describe.each(dialectsUnderTest)('directory sync on $name', (dialect) => {
       ]);
 
       const after = new TombstoneSource(changes, 'w2', 'w4');
+      later();
       expect(await container.directorySync.runDelta({ source: after })).toMatchObject({
         status: 'succeeded',
         counts: { read: 0, deleted: 0 },
