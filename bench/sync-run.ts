@@ -31,6 +31,8 @@ try {
       baseDns: [baseDn],
       pageSize: 1000,
       timeoutMs: 120_000,
+      // The bench's delta deletes 1% of the users (1,000 of 100,000): measured, not held back by the safeguard.
+      deletionThreshold: 0,
     });
   }
   const started = process.hrtime.bigint();

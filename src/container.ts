@@ -546,9 +546,16 @@ export async function createContainer(config: Config, overrides: ContainerOverri
           directorySyncScheduler = new DirectorySyncScheduler({
             sync: directorySync(),
             onError: (error) => logger.error({ err: error }, 'scheduled directory sync failed'),
+            // A stopped (deletion threshold) or failed run waits for an administrator: a warning, with its reason.
             onRun: (result) =>
-              logger.info(
-                { runId: result.runId, kind: result.kind, status: result.status, counts: result.counts },
+              logger[result.status === 'succeeded' ? 'info' : 'warn'](
+                {
+                  runId: result.runId,
+                  kind: result.kind,
+                  status: result.status,
+                  counts: result.counts,
+                  ...(result.message ? { reason: result.message } : {}),
+                },
                 `directory sync ${result.kind} run ${result.status}`,
               ),
           });

@@ -3,6 +3,14 @@ import type { SyncErrorType } from './directory-mapping.js';
 
 export type SyncRunKind = 'full' | 'delta';
 
+/**
+ * Entra Connect's status for a run that held back its deletions because they were more than the deletion threshold
+ * (its creates and updates applied; no user deleted, no watermark written, so the next run finds them again).
+ */
+export const deletionThresholdExceeded = 'stopped-deletion-threshold-exceeded';
+
+export type SyncRunStatus = 'running' | 'succeeded' | 'failed' | typeof deletionThresholdExceeded;
+
 export interface SyncCounts {
   read: number;
   added: number;
@@ -49,7 +57,7 @@ export interface SyncRunRecord {
   readonly id: string;
   readonly kind: SyncRunKind;
   readonly dryRun: boolean;
-  readonly status: 'running' | 'succeeded' | 'failed';
+  readonly status: SyncRunStatus;
   readonly startedAt: string;
   readonly finishedAt: string | null;
   readonly counts: SyncCounts;
@@ -57,4 +65,8 @@ export interface SyncRunRecord {
   readonly message: string | null;
   /** The mapping version the run used (null for runs recorded before it was kept). */
   readonly mappingsVersion?: number | null;
+  /** A run stopped by the deletion threshold: the users it would have soft-deleted (null otherwise). */
+  readonly pendingDeletions?: number | null;
+  /** A run stopped by the deletion threshold: the threshold it exceeded (null otherwise). */
+  readonly deletionThreshold?: number | null;
 }

@@ -47,6 +47,8 @@ export const errorCatalog = {
   invalid_grant: 'The provided value for the input parameter {parameter} is not valid or has already been used.',
   sync_run_in_progress:
     'A directory synchronization run is already in progress ({runId}); wait for it to finish before starting another.',
+  sync_deletion_threshold_exceeded:
+    'Directory synchronization stopped: it would soft-delete {count} users, more than the deletion threshold ({threshold}). No user was deleted; check the scope (base DNs, filter, group), then allow the deletions once or raise the threshold.',
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalog;

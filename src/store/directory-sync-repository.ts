@@ -3,7 +3,14 @@ import type SqliteDatabase from 'better-sqlite3';
 import type { Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import type { AuditEventDraft } from '../domain/audit.js';
 import type { DirectoryFlavor, MappingRule } from '../domain/directory-mapping.js';
-import type { SyncCounts, SyncedUserChanges, SyncIssue, SyncRunRecord } from '../domain/directory-sync-records.js';
+import {
+  deletionThresholdExceeded,
+  type SyncCounts,
+  type SyncedUserChanges,
+  type SyncIssue,
+  type SyncRunRecord,
+  type SyncRunStatus,
+} from '../domain/directory-sync-records.js';
 import { auditEventRow, insertAuditEvent } from './audit-writer.js';
 import type { AuditEventTable, Database, DirectorySyncRunTable, UserTable } from './schema.js';
 import type { SecretBox } from './secret-box.js';
@@ -29,6 +36,8 @@ interface SyncSettingsRecord {
   readonly mappings: readonly MappingRule[];
   readonly bypassDirSyncOverridesEnabled: boolean;
   readonly writebackEnabled: boolean;
+  /** Absent: the stored one stays (the column's default, 500, for new settings). */
+  readonly deletionThreshold?: number;
   readonly updatedAt: string;
 }
 
@@ -63,18 +72,29 @@ interface SyncPageWrite {
     readonly changes: SyncedUserChanges;
     readonly audit: AuditEventDraft;
   }[];
-  readonly softDeletes: readonly { readonly id: string; readonly audit: AuditEventDraft }[];
   readonly seen: readonly string[];
   readonly issues: readonly SyncIssue[];
   readonly counts: SyncCounts;
   readonly finish?: {
     readonly watermark: string;
+    readonly softDeletes: readonly UserRef[];
     readonly deleteUnseen?: { readonly anchorsInScope?: ReadonlySet<string> };
+    readonly deletionThreshold?: {
+      readonly limit: number;
+      readonly stopped: (pendingDeletions: number) => { message: string; audit: AuditEventDraft };
+    };
     readonly purgeSoftDeletedBefore?: string;
     readonly deleteAudit: (user: UserRef) => AuditEventDraft;
     readonly purgeAudit: (user: UserRef) => AuditEventDraft;
-    readonly endAudit: (counts: SyncCounts) => AuditEventDraft;
+    readonly endAudit: (counts: SyncCounts, status: SyncRunStatus) => AuditEventDraft;
   };
+}
+
+/** What a page's transaction committed: the run's counters, and the deletions held back by the threshold. */
+interface SyncPageResult {
+  readonly counts: SyncCounts;
+  /** Non-null when the run stopped at the deletion threshold: the users it did not soft-delete. */
+  readonly pendingDeletions: number | null;
 }
 
 const stateColumns = [
@@ -140,6 +160,7 @@ export class SqlDirectorySyncRepository {
       mappingsVersion: row.mappings_version,
       bypassDirSyncOverridesEnabled: row.bypass_dir_sync_overrides_enabled === 1,
       writebackEnabled: row.writeback_enabled === 1,
+      deletionThreshold: row.deletion_threshold,
       updatedAt: row.updated_at,
     };
   }
@@ -168,6 +189,7 @@ export class SqlDirectorySyncRepository {
         mappings,
         bypass_dir_sync_overrides_enabled: settings.bypassDirSyncOverridesEnabled ? 1 : 0,
         writeback_enabled: settings.writebackEnabled ? 1 : 0,
+        ...(settings.deletionThreshold === undefined ? {} : { deletion_threshold: settings.deletionThreshold }),
         updated_at: settings.updatedAt,
       };
       if (current) {
@@ -335,7 +357,7 @@ export class SqlDirectorySyncRepository {
     return found;
   }
 
-  async applyPage(write: SyncPageWrite): Promise<SyncCounts> {
+  async applyPage(write: SyncPageWrite): Promise<SyncPageResult> {
     return this.db.transaction().execute(async (trx) => {
       const counts = { ...write.counts };
       // SQLite: the connection is this transaction's until it ends, so prepared statements run inside it.
@@ -383,39 +405,103 @@ export class SqlDirectorySyncRepository {
       for (const { id, changes, audit } of write.updates) {
         await rows.updateUser(id, toColumns(changes, write.now), changes.otherMails, auditEventRow(audit, at));
       }
-      for (const { id, audit } of write.softDeletes) {
-        await rows.updateUser(
-          id,
-          { soft_deleted_at: write.now, updated_at: write.now },
-          undefined,
-          auditEventRow(audit, at),
-        );
-      }
       await rows.markSeen(write.seen, write.runId, write.now);
       await rows.insertIssues(write.runId, write.issues);
 
       const finish = write.finish;
-      if (finish) {
-        if (finish.deleteUnseen) {
-          counts.deleted += await softDeleteUnseen(trx, write, finish.deleteUnseen.anchorsInScope, finish.deleteAudit);
-        }
-        if (finish.purgeSoftDeletedBefore) {
-          await purgeSoftDeleted(trx, finish.purgeSoftDeletedBefore, finish.purgeAudit);
-        }
+      if (!finish) {
+        await trx
+          .updateTable('directory_sync_runs')
+          .set({ counts: JSON.stringify(counts) })
+          .where('id', '=', write.runId)
+          .execute();
+        return { counts, pendingDeletions: null };
+      }
+      const pendingDeletions = await this.applyDeletions(trx, rows, write, finish, counts);
+      if (pendingDeletions !== null && finish.deletionThreshold) {
+        // Stopped: nothing deleted or purged, and no watermark, so the next run finds the same deletions again.
+        const stopped = finish.deletionThreshold.stopped(pendingDeletions);
+        await trx
+          .updateTable('directory_sync_runs')
+          .set({
+            counts: JSON.stringify(counts),
+            status: deletionThresholdExceeded,
+            finished_at: write.now,
+            message: stopped.message,
+            pending_deletions: pendingDeletions,
+            deletion_threshold: finish.deletionThreshold.limit,
+          })
+          .where('id', '=', write.runId)
+          .execute();
+        await insertAuditEvent(trx, stopped.audit);
+        await insertAuditEvent(trx, finish.endAudit(counts, deletionThresholdExceeded));
+        return { counts, pendingDeletions };
+      }
+      if (finish.purgeSoftDeletedBefore) {
+        await purgeSoftDeleted(trx, finish.purgeSoftDeletedBefore, finish.purgeAudit);
       }
       await trx
         .updateTable('directory_sync_runs')
         .set({
           counts: JSON.stringify(counts),
-          ...(finish
-            ? { status: 'succeeded', finished_at: write.now, watermark: JSON.stringify(finish.watermark) }
-            : {}),
+          status: 'succeeded',
+          finished_at: write.now,
+          watermark: JSON.stringify(finish.watermark),
         })
         .where('id', '=', write.runId)
         .execute();
-      if (finish) await insertAuditEvent(trx, finish.endAudit(counts));
-      return counts;
+      await insertAuditEvent(trx, finish.endAudit(counts, 'succeeded'));
+      return { counts, pendingDeletions: null };
     });
+  }
+
+  /**
+   * The end of a run's deletions: the soft deletions found along the run (AD tombstones) and, for a full run or a
+   * delta's anchor scan, the synced users it did not see. Under a threshold they are first counted (keeping at
+   * most `limit` users in memory): more than `limit` deletes none of them and returns their number; otherwise
+   * (and without a threshold) they are applied and added to `counts.deleted`, and the result is null.
+   */
+  private async applyDeletions(
+    trx: Transaction<Database>,
+    rows: RowWriter,
+    write: SyncPageWrite,
+    finish: NonNullable<SyncPageWrite['finish']>,
+    counts: SyncCounts,
+  ): Promise<number | null> {
+    const held = new Set(finish.softDeletes.map((item) => item.id));
+    const anchorsInScope = finish.deleteUnseen?.anchorsInScope;
+    const unseen = finish.deleteUnseen ? unseenUsers(trx, write.runId, anchorsInScope, held) : undefined;
+    const limit = finish.deletionThreshold?.limit;
+    let toDelete: UserRef[] | undefined;
+    if (limit !== undefined) {
+      toDelete = [];
+      let pending = held.size;
+      for await (const chunk of unseen ?? []) {
+        pending += chunk.length;
+        if (pending <= limit) toDelete.push(...chunk);
+      }
+      if (pending > limit) return pending;
+    }
+    const at = new Date(write.now);
+    for (const user of finish.softDeletes) {
+      await rows.updateUser(
+        user.id,
+        { soft_deleted_at: write.now, updated_at: write.now },
+        undefined,
+        auditEventRow(finish.deleteAudit(user), at),
+      );
+    }
+    counts.deleted += finish.softDeletes.length;
+    if (toDelete) {
+      for (const chunk of chunks(toDelete)) await softDelete(trx, chunk, write.now, finish.deleteAudit);
+      counts.deleted += toDelete.length;
+    } else {
+      for await (const chunk of unseen ?? []) {
+        await softDelete(trx, chunk, write.now, finish.deleteAudit);
+        counts.deleted += chunk.length;
+      }
+    }
+    return null;
   }
 
   async listRuns(limit: number): Promise<SyncRunRecord[]> {
@@ -657,16 +743,17 @@ function toColumns(changes: SyncedUserChanges, now: string) {
 }
 
 /**
- * Soft-deletes the synced users the run did not see (full run), or those of them whose anchor is no longer in
- * scope (delta run's anchor scan). Keyset-paged by id so it never loads every user at once.
+ * The synced users (not soft-deleted) that run `runId` did not see (full run), or those of them whose anchor is no
+ * longer in scope (delta run's anchor scan), less `excluded`, a chunk at a time. Keyset-paged by id so it never
+ * loads every user at once; a caller that soft-deletes a chunk before reading the next one is not affected (the
+ * walk is past it).
  */
-async function softDeleteUnseen(
+async function* unseenUsers(
   trx: Transaction<Database>,
-  write: SyncPageWrite,
+  runId: string,
   anchorsInScope: ReadonlySet<string> | undefined,
-  audit: (user: UserRef) => AuditEventDraft,
-): Promise<number> {
-  let deleted = 0;
+  excluded: ReadonlySet<string>,
+): AsyncIterable<UserRef[]> {
   let after = '';
   for (;;) {
     // A walk along the primary key, filtered here: any condition in the query lets the database pick another
@@ -686,33 +773,44 @@ async function softDeleteUnseen(
       .orderBy('id')
       .limit(chunkSize)
       .execute();
-    if (rows.length === 0) return deleted;
+    if (rows.length === 0) return;
     after = rows[rows.length - 1]?.id ?? after;
     const gone = rows.filter(
       (row) =>
         row.on_premises_sync_enabled === 1 &&
         row.soft_deleted_at === null &&
-        row.sync_seen_run !== write.runId &&
+        row.sync_seen_run !== runId &&
+        !excluded.has(row.id) &&
         (!anchorsInScope || row.on_premises_immutable_id === null || !anchorsInScope.has(row.on_premises_immutable_id)),
     );
-    if (gone.length === 0) continue;
-    await trx
-      .updateTable('users')
-      .set({ soft_deleted_at: write.now, updated_at: write.now })
-      .where(
-        'id',
-        'in',
-        gone.map((row) => row.id),
-      )
-      .execute();
-    for (const row of gone) {
-      await insertAuditEvent(
-        trx,
-        audit({ id: row.id, displayName: row.display_name, userPrincipalName: row.user_principal_name }),
-      );
+    if (gone.length > 0) {
+      yield gone.map((row) => ({
+        id: row.id,
+        displayName: row.display_name,
+        userPrincipalName: row.user_principal_name,
+      }));
     }
-    deleted += gone.length;
   }
+}
+
+/** Soft-deletes these users (one statement) with an audit event each. */
+async function softDelete(
+  trx: Transaction<Database>,
+  users: readonly UserRef[],
+  now: string,
+  audit: (user: UserRef) => AuditEventDraft,
+): Promise<void> {
+  if (users.length === 0) return;
+  await trx
+    .updateTable('users')
+    .set({ soft_deleted_at: now, updated_at: now })
+    .where(
+      'id',
+      'in',
+      users.map((user) => user.id),
+    )
+    .execute();
+  for (const user of users) await insertAuditEvent(trx, audit(user));
 }
 
 /** Hard-deletes users soft-deleted before `before` (30 days by default): their rows cascade away. */
@@ -790,6 +888,8 @@ function toRunRecord(row: Selectable<DirectorySyncRunTable>): SyncRunRecord {
     watermark: row.watermark === null ? null : (JSON.parse(row.watermark) as string),
     message: row.message,
     mappingsVersion: row.mappings_version ?? null,
+    pendingDeletions: row.pending_deletions ?? null,
+    deletionThreshold: row.deletion_threshold ?? null,
   };
 }
 

@@ -327,6 +327,8 @@ export interface DirectorySyncSettingsTable {
   mappings_version: Generated<number>;
   bypass_dir_sync_overrides_enabled: Generated<number>;
   writeback_enabled: Generated<number>;
+  /** Migration 0011: a run soft-deletes at most this many users unless allowed (0: no limit). */
+  deletion_threshold: Generated<number>;
   updated_at: string;
 }
 
@@ -342,6 +344,9 @@ export interface DirectorySyncRunTable {
   message: string | null;
   /** Migration 0007: the mapping version the run used. */
   mappings_version: number | null;
+  /** Migration 0011: a run stopped by the deletion threshold: the deletions it held back, and that threshold. */
+  pending_deletions: number | null;
+  deletion_threshold: number | null;
 }
 
 export interface DirectorySyncErrorTable {

@@ -7,7 +7,7 @@ import type {
   SyncRunRecord,
   SyncSettingsInput,
 } from '../../services/sync/directory-sync-service.js';
-import { publicSettings } from '../../services/sync/directory-sync-service.js';
+import { deletionThresholdExceeded, publicSettings } from '../../services/sync/directory-sync-service.js';
 import { type CliIo, operatorContext, outputOption, withContainer, withStoreOptions } from '../command-context.js';
 import { formatOutput, type OutputFormat } from '../output.js';
 
@@ -37,9 +37,14 @@ const runRow = (run: SyncRunRecord) => ({
   message: run.message,
 });
 
-function countsTable(format: OutputFormat, counts: SyncCounts, extra: Record<string, unknown> = {}): string {
-  const row = { ...extra, ...counts };
-  return formatOutput(format, [row], [...Object.keys(extra), ...countColumns]);
+function countsTable(
+  format: OutputFormat,
+  counts: SyncCounts,
+  extra: Record<string, unknown> = {},
+  after: Record<string, unknown> = {},
+): string {
+  const row = { ...extra, ...counts, ...after };
+  return formatOutput(format, [row], [...Object.keys(extra), ...countColumns, ...Object.keys(after)]);
 }
 
 /** `sspr sync configure|test|run|status|errors`: directory sync from Active Directory or OpenLDAP (SPEC section 8). */
@@ -63,6 +68,10 @@ export function registerSyncCommands(program: Command, io: CliIo): void {
     .option('--page-size <n>', 'entries per page (default 1000)')
     .option('--interval-minutes <n>', 'minutes between scheduled delta runs (default 30)')
     .option('--timeout-seconds <n>', 'per LDAP operation (default 30)')
+    .option(
+      '--deletion-threshold <n>',
+      'a run that would soft-delete more users than this stops before deleting any (default 500; 0: no limit)',
+    )
     .addOption(outputOption(['table', 'json', 'csv'], 'table'))
     .action(async (flags) => {
       const input: { -readonly [K in keyof SyncSettingsInput]: SyncSettingsInput[K] } = {};
@@ -80,6 +89,7 @@ export function registerSyncCommands(program: Command, io: CliIo): void {
       if (flags.groupDn !== undefined) input.groupDn = flags.groupDn;
       if (flags.pageSize !== undefined) input.pageSize = flags.pageSize;
       if (flags.intervalMinutes !== undefined) input.intervalMinutes = flags.intervalMinutes;
+      if (flags.deletionThreshold !== undefined) input.deletionThreshold = flags.deletionThreshold;
       if (flags.timeoutSeconds !== undefined) {
         const seconds = Number(flags.timeoutSeconds);
         input.timeoutMs = Number.isFinite(seconds) ? Math.round(seconds * 1000) : flags.timeoutSeconds;
@@ -128,6 +138,7 @@ export function registerSyncCommands(program: Command, io: CliIo): void {
   withStoreOptions(sync.command('run').description('run a delta sync now (a full one with --full)'))
     .option('--full', 'read everything in scope and reconcile (creates, updates, soft deletes)')
     .option('--dry-run', 'plan and report without writing any user')
+    .option('--allow-deletions', 'apply the deletions even above the deletion threshold (this run only)')
     .addOption(outputOption(['table', 'json', 'csv'], 'table'))
     .action(async (flags) => {
       await withContainer(flags, io, async (container) => {
@@ -142,6 +153,7 @@ export function registerSyncCommands(program: Command, io: CliIo): void {
         let drawn = false;
         const options = {
           dryRun: flags.dryRun === true,
+          allowDeletions: flags.allowDeletions === true,
           onProgress: (progress: { page: number; kind: string; counts: SyncCounts }) => {
             const { counts } = progress;
             const line =
@@ -163,16 +175,31 @@ export function registerSyncCommands(program: Command, io: CliIo): void {
           if (drawn) io.stderr('\n');
         });
         const summary = { runId: result.runId, kind: result.kind, dryRun: result.dryRun, status: result.status };
+        const stopped = result.status === deletionThresholdExceeded;
+        // A stopped run shows what it held back next to its counts.
+        const held = stopped
+          ? { pendingDeletions: result.pendingDeletions ?? null, deletionThreshold: result.deletionThreshold ?? null }
+          : {};
         io.stdout(
           `${
             flags.output === 'json'
-              ? JSON.stringify({ ...summary, counts: result.counts, message: result.message }, null, 2)
-              : countsTable(flags.output, result.counts, summary)
+              ? JSON.stringify({ ...summary, counts: result.counts, message: result.message, ...held }, null, 2)
+              : countsTable(flags.output, result.counts, summary, held)
           }\n`,
         );
-        // Per-object errors are part of a succeeded run (see `sync errors`); only a failed run is an error.
+        // Per-object errors are part of a succeeded run (see `sync errors`); a failed or stopped run is an error.
         if (result.status === 'failed') {
           throw new DomainError('invalid_request', {}, `directory sync run ${result.runId} failed: ${result.message}`);
+        }
+        if (stopped) {
+          const params = { count: result.pendingDeletions ?? 0, threshold: result.deletionThreshold ?? 0 };
+          throw new DomainError(
+            'sync_deletion_threshold_exceeded',
+            params,
+            `directory sync run ${result.runId} stopped: it would soft-delete ${params.count} users, more than the ` +
+              `deletion threshold (${params.threshold}); no user was deleted. Check the scope (sspr sync status), ` +
+              'then run `sspr sync run --allow-deletions` once or raise it (sspr sync configure --deletion-threshold N).',
+          );
         }
       });
     });

@@ -15,12 +15,14 @@ import { requestContextOf } from '../request-context.js';
  *   configured.
  * - `PUT /directorySync/settings`: any subset of the fields (absent ones keep their value; `bindPassword` is
  *   write-only and needed the first time); returns the settings as `GET` does.
- * - `POST /directorySync/runs` `{ kind: 'full' | 'delta', dryRun }`: starts a run in the background and answers 202
- *   `{ runId, kind, dryRun, status: 'running' }` with `Location: .../directorySync/runs/{runId}` as soon as it is
- *   recorded. Another run holding the lease: 409 `Request_Conflict`.
+ * - `POST /directorySync/runs` `{ kind: 'full' | 'delta', dryRun, allowDeletions }`: starts a run in the background
+ *   and answers 202 `{ runId, kind, dryRun, allowDeletions, status: 'running' }` with
+ *   `Location: .../directorySync/runs/{runId}` as soon as it is recorded. Another run holding the lease: 409
+ *   `Request_Conflict`. `allowDeletions: true` applies that one run's deletions above the deletion threshold.
  * - `GET /directorySync/runs?top=N`: the last runs, newest first.
  * - `GET /directorySync/runs/{id}`: one run: status, counts (live while it runs), `pagesRead` (while it runs in this
- *   instance; null once it ended), message.
+ *   instance; null once it ended), message; a run stopped by the deletion threshold
+ *   (`stopped-deletion-threshold-exceeded`) has `pendingDeletions` and `deletionThreshold`.
  * - `GET /directorySync/runs/{id}/errors`: that run's per-object errors and warnings.
  */
 export async function directorySyncRoutes(
@@ -46,7 +48,7 @@ export async function directorySyncRoutes(
 
   app.post('/directorySync/runs', async (request, reply) => {
     service().authorize(requestContextOf(request));
-    const body = (request.body ?? {}) as { kind?: unknown; dryRun?: unknown };
+    const body = (request.body ?? {}) as { kind?: unknown; dryRun?: unknown; allowDeletions?: unknown };
     const kind = body.kind ?? 'delta';
     if (kind !== 'full' && kind !== 'delta') {
       throw new DomainError('invalid_request', {}, "kind must be 'full' or 'delta'.");
@@ -54,15 +56,19 @@ export async function directorySyncRoutes(
     if (body.dryRun !== undefined && typeof body.dryRun !== 'boolean') {
       throw new DomainError('invalid_request', {}, 'dryRun must be true or false.');
     }
+    if (body.allowDeletions !== undefined && typeof body.allowDeletions !== 'boolean') {
+      throw new DomainError('invalid_request', {}, 'allowDeletions must be true or false.');
+    }
     if (!(await service().settings())) {
       throw new DomainError('invalid_request', {}, 'Directory sync is not configured: PUT its settings first.');
     }
-    const started = await service().start(kind, { dryRun: body.dryRun === true });
+    const allowDeletions = body.allowDeletions === true;
+    const started = await service().start(kind, { dryRun: body.dryRun === true, allowDeletions });
     const location = `${request.url.replace(/\?.*$/, '').replace(/\/$/, '')}/${encodeURIComponent(started.runId)}`;
     return reply
       .code(202)
       .header('location', location)
-      .send({ runId: started.runId, kind: started.kind, dryRun: started.dryRun, status: 'running' });
+      .send({ runId: started.runId, kind: started.kind, dryRun: started.dryRun, allowDeletions, status: 'running' });
   });
 
   app.get('/directorySync/runs/:id', async (request) => {

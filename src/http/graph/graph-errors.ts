@@ -42,6 +42,7 @@ export const graphErrors = {
   authorization_declined: { status: 403, code: 'Authorization_RequestDenied' },
   invalid_grant: { status: 400, code: 'Request_BadRequest' },
   sync_run_in_progress: { status: 409, code: 'Request_Conflict' },
+  sync_deletion_threshold_exceeded: { status: 409, code: 'Request_Conflict' },
 } as const satisfies Record<ErrorCode, GraphErrorShape>;
 
 /** Graph's error body. `date` has no fractional seconds, as Graph writes it. */

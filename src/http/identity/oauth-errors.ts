@@ -45,6 +45,7 @@ export const oauthErrors = {
   authorization_declined: { status: 400, error: 'access_denied', aadsts: 70020 },
   invalid_grant: { status: 400, error: 'invalid_grant', aadsts: 70000 },
   sync_run_in_progress: { status: 503, error: 'temporarily_unavailable', aadsts: 90033 },
+  sync_deletion_threshold_exceeded: { status: 400, error: 'invalid_request', aadsts: 900144 },
 } as const satisfies Record<ErrorCode, OAuthErrorShape>;
 
 export function oauthErrorBody(

@@ -46,6 +46,7 @@ export const legacyGraphErrors = {
   authorization_declined: { status: 403, code: 'Authorization_RequestDenied' },
   invalid_grant: { status: 400, code: 'Request_BadRequest' },
   sync_run_in_progress: { status: 409, code: 'Request_Conflict' },
+  sync_deletion_threshold_exceeded: { status: 409, code: 'Request_Conflict' },
 } as const satisfies Record<ErrorCode, LegacyGraphErrorShape>;
 
 /** Azure AD Graph's error body: `{"odata.error":{"code","message":{"lang":"en","value"}}}`. */

@@ -12,24 +12,31 @@ import {
   type SyncTarget,
   syncTargets,
 } from '../../domain/directory-mapping.js';
-import type {
-  SyncCounts,
-  SyncedUserChanges,
-  SyncIssue,
-  SyncRunKind,
-  SyncRunRecord,
+import {
+  deletionThresholdExceeded,
+  type SyncCounts,
+  type SyncedUserChanges,
+  type SyncIssue,
+  type SyncRunKind,
+  type SyncRunRecord,
+  type SyncRunStatus,
 } from '../../domain/directory-sync-records.js';
-import { DomainError } from '../../domain/errors.js';
+import { DomainError, formatErrorMessage } from '../../domain/errors.js';
 import { directoryRoles, hasPermission, holdsAnyRole } from '../../domain/permissions.js';
 
-export type { SyncCounts, SyncedUserChanges, SyncIssue, SyncRunKind, SyncRunRecord };
+export type { SyncCounts, SyncedUserChanges, SyncIssue, SyncRunKind, SyncRunRecord, SyncRunStatus };
+export { deletionThresholdExceeded };
 
 /**
  * Directory sync's full and delta runs (SPEC section 8). The source streams pages; each page is mapped (pure),
  * diffed against the store with one batched look-up by anchor, UPN and mail, and written in one transaction
- * with its audit events, the `sync_seen_run` stamps and the run's counters. The run's watermark (and, for a
- * full run, the soft deletion of users it did not see) commit in the same transaction as the last page, so a
- * run killed at any point leaves no watermark behind and the next run repeats it: nothing lost, nothing twice.
+ * with its audit events, the `sync_seen_run` stamps and the run's counters. The run's watermark and its soft
+ * deletions (the users a full run or a delta's anchor scan did not see, and AD's tombstones, held back until then)
+ * commit in the same transaction as the last page, so a run killed at any point leaves no watermark behind and the
+ * next run repeats it: nothing lost, nothing twice. More deletions than the deletion threshold stop the run there
+ * instead (Entra Connect's "prevent accidental deletes"): creates and updates stay, nothing is deleted and no
+ * watermark is written, so every later run finds the same deletions until they are allowed once or the threshold
+ * changes.
  *
  * Memory: one page at a time, plus one page of look-ahead (to know which page is the last). A delta run's
  * deletion scan keeps the set of anchors in scope (16-byte anchors, base64): the one thing that grows with the
@@ -78,8 +85,13 @@ export interface SyncSettings {
   readonly mappingsVersion: number;
   readonly bypassDirSyncOverridesEnabled: boolean;
   readonly writebackEnabled: boolean;
+  /** A run that would soft-delete more users than this stops instead (0: no limit). */
+  readonly deletionThreshold: number;
   readonly updatedAt: string;
 }
+
+/** Entra Connect's default deletion threshold. */
+export const defaultDeletionThreshold = 500;
 
 /** A user as the diff needs it (soft-deleted ones included). */
 export interface SyncedUserState {
@@ -121,7 +133,6 @@ export interface SyncPageWrite {
     readonly changes: SyncedUserChanges;
     readonly audit: AuditEventDraft;
   }[];
-  readonly softDeletes: readonly { readonly id: string; readonly audit: AuditEventDraft }[];
   /** Users seen by this run (inserted, updated or unchanged): `sync_seen_run` and last sync time. */
   readonly seen: readonly string[];
   readonly issues: readonly SyncIssue[];
@@ -131,22 +142,47 @@ export interface SyncPageWrite {
   readonly finish?: SyncRunFinish;
 }
 
+/** A user as its audit events name it. */
+export interface SyncedUserRef {
+  readonly id: string;
+  readonly displayName: string | null;
+  readonly userPrincipalName: string;
+}
+
 export interface SyncRunFinish {
   readonly watermark: string;
+  /**
+   * Soft deletions found along the run (AD tombstones and users that left the scope), held back to the end; each
+   * gets `deleteAudit`'s event.
+   */
+  readonly softDeletes: readonly SyncedUserRef[];
   /**
    * Soft-delete synced users this run did not see: all of them (full run), or those whose anchor is not in
    * `anchorsInScope` (delta run with an anchor scan). Absent: no end-of-run deletion.
    */
   readonly deleteUnseen?: { readonly anchorsInScope?: ReadonlySet<string> };
+  /**
+   * More deletions (`softDeletes` and `deleteUnseen` together) than `limit`: none of them happens, no purge and no
+   * watermark; the run ends `stopped-deletion-threshold-exceeded` with `stopped`'s message and audit event.
+   * Absent: no limit.
+   */
+  readonly deletionThreshold?: {
+    readonly limit: number;
+    readonly stopped: (pendingDeletions: number) => { message: string; audit: AuditEventDraft };
+  };
   /** Hard-delete users soft-deleted before this instant. */
   readonly purgeSoftDeletedBefore?: string;
-  readonly deleteAudit: (user: {
-    id: string;
-    displayName: string | null;
-    userPrincipalName: string;
-  }) => AuditEventDraft;
-  readonly purgeAudit: (user: { id: string; displayName: string | null; userPrincipalName: string }) => AuditEventDraft;
-  readonly endAudit: (counts: SyncCounts) => AuditEventDraft;
+  readonly deleteAudit: (user: SyncedUserRef) => AuditEventDraft;
+  readonly purgeAudit: (user: SyncedUserRef) => AuditEventDraft;
+  readonly endAudit: (counts: SyncCounts, status: SyncRunStatus) => AuditEventDraft;
+}
+
+/** What a page's transaction committed. */
+export interface SyncPageResult {
+  /** The run's counters (end-of-run deletions added). */
+  readonly counts: SyncCounts;
+  /** Non-null when the run stopped at the deletion threshold: the soft deletions it held back. */
+  readonly pendingDeletions: number | null;
 }
 
 /** The settings as the CLI and the admin API show them: the bind password is write-only. */
@@ -169,6 +205,7 @@ export interface SyncSettingsInput {
   readonly mappings?: unknown;
   readonly bypassDirSyncOverridesEnabled?: unknown;
   readonly writebackEnabled?: unknown;
+  readonly deletionThreshold?: unknown;
 }
 
 export function publicSettings(settings: SyncSettings): PublicSyncSettings {
@@ -179,7 +216,8 @@ export function publicSettings(settings: SyncSettings): PublicSyncSettings {
 /** The store as directory sync needs it. */
 export interface SyncStore {
   loadSettings(): Promise<SyncSettings | undefined>;
-  saveSettings(settings: Omit<SyncSettings, 'mappingsVersion'>, audit: AuditEventDraft): Promise<void>;
+  /** An absent `deletionThreshold` keeps the stored one (the default for new settings). */
+  saveSettings(settings: SettingsToSave & { readonly updatedAt: string }, audit: AuditEventDraft): Promise<void>;
   /**
    * Takes (or renews) the lease when it is free, expired or already ours, or still held by `takeOverFrom` (a
    * holder found dead); false when another holder has it.
@@ -209,8 +247,8 @@ export interface SyncStore {
   /** By lower-cased UPN. */
   findByUserPrincipalNames(keys: readonly string[]): Promise<SyncedUserState[]>;
   findByMails(mails: readonly string[]): Promise<{ id: string; mail: string }[]>;
-  /** One transaction; returns the counters as committed (end-of-run deletions added). */
-  applyPage(write: SyncPageWrite): Promise<SyncCounts>;
+  /** One transaction; returns the counters as committed (end-of-run deletions added) and any stop. */
+  applyPage(write: SyncPageWrite): Promise<SyncPageResult>;
   listRuns(limit: number): Promise<SyncRunRecord[]>;
   findRun(id: string): Promise<SyncRunRecord | undefined>;
   runIssues(runId: string): Promise<SyncIssue[]>;
@@ -236,6 +274,11 @@ export interface DirectorySyncDependencies {
 
 export interface SyncRunOptions {
   readonly dryRun?: boolean;
+  /**
+   * Apply this run's deletions even when they are more than the deletion threshold (the administrator checked
+   * them): once, for this run only.
+   */
+  readonly allowDeletions?: boolean;
   /** The directory to read; defaults to the one the settings describe. */
   readonly source?: DirectorySource;
   /** Called after each page is planned (and, unless a dry run, committed), with the counters so far. */
@@ -283,10 +326,18 @@ export interface SyncRunResult {
   readonly runId: string;
   readonly kind: SyncRunKind;
   readonly dryRun: boolean;
-  readonly status: 'succeeded' | 'failed';
+  readonly status: Exclude<SyncRunStatus, 'running'>;
   readonly counts: SyncCounts;
   readonly message: string | null;
+  /** A run stopped by the deletion threshold: the users it would have soft-deleted, and that threshold. */
+  readonly pendingDeletions?: number | null;
+  readonly deletionThreshold?: number | null;
 }
+
+/** The settings `configure` saves: an absent `deletionThreshold` keeps the stored one. */
+export type SettingsToSave = Omit<SyncSettings, 'mappingsVersion' | 'updatedAt' | 'deletionThreshold'> & {
+  readonly deletionThreshold?: number;
+};
 
 const syncInitiator: AuditInitiator = {
   app: { appId: 'opensspr-directory-sync', displayName: 'OpenSSPR directory sync' },
@@ -336,22 +387,26 @@ export class DirectorySyncService {
    * Saves the connection and mapping settings (the store seals the bind password and bumps the mapping version).
    * The audit event names `context`'s caller when given, else the sync itself.
    */
-  async configure(
-    settings: Omit<SyncSettings, 'mappingsVersion' | 'updatedAt'>,
-    context?: RequestContext,
-  ): Promise<void> {
+  async configure(settings: SettingsToSave, context?: RequestContext): Promise<void> {
     const updatedAt = this.deps.clock().toISOString();
+    // The safeguard's change shows its old value too: turning it off is what an auditor looks for.
+    const current = settings.deletionThreshold === undefined ? undefined : await this.deps.store.loadSettings();
     const draft = this.audit('Update directory synchronization settings', 'DirectoryManagement', 'Update', [
       {
         id: 'directory-sync',
         displayName: 'Directory synchronization',
         type: 'Directory',
-        modifiedProperties: modifiedProperties(null, {
-          flavor: settings.flavor,
-          urls: settings.urls,
-          baseDns: settings.baseDns,
-          bypassDirSyncOverridesEnabled: settings.bypassDirSyncOverridesEnabled,
-        }),
+        modifiedProperties: [
+          ...modifiedProperties(null, {
+            flavor: settings.flavor,
+            urls: settings.urls,
+            baseDns: settings.baseDns,
+            bypassDirSyncOverridesEnabled: settings.bypassDirSyncOverridesEnabled,
+          }),
+          ...(settings.deletionThreshold === undefined
+            ? []
+            : modifiedProperties(current ?? null, { deletionThreshold: settings.deletionThreshold })),
+        ],
       },
     ]);
     await this.deps.store.saveSettings(
@@ -563,6 +618,8 @@ export class DirectorySyncService {
     since?: string,
   ): Promise<SyncRunResult> {
     const dryRun = options.dryRun === true;
+    const allowDeletions = options.allowDeletions === true && !dryRun;
+    const threshold = allowDeletions || settings.deletionThreshold === 0 ? null : settings.deletionThreshold;
     const runId = this.deps.newId();
     const holder = `${this.deps.instanceName}:${runId}`;
     const leaseMs = this.deps.leaseMilliseconds ?? 5 * 60 * 1000;
@@ -585,12 +642,16 @@ export class DirectorySyncService {
         modifiedProperties: modified,
       },
     ];
-    const endAudit = (finalCounts: SyncCounts, status: string) =>
+    const endAudit = (finalCounts: SyncCounts, status: SyncRunStatus) =>
       this.audit('End directory synchronization run', 'DirectoryManagement', 'Other', [
         ...runTarget(modifiedProperties(null, { status, ...finalCounts })),
       ]);
     const startedAt = this.deps.clock().toISOString();
     let pendingIssues: SyncIssue[] = [];
+    // Soft deletions found along the run (AD tombstones), by user id: applied with the last page, or not at all
+    // when the run stops at the deletion threshold. Users only (their audit events are made then): small.
+    const heldDeletes = new Map<string, SyncedUserRef>();
+    let pendingDeletions: number | null = null;
     try {
       await this.deps.store.startRun(
         {
@@ -605,7 +666,12 @@ export class DirectorySyncService {
           message: null,
           mappingsVersion: settings.mappingsVersion,
         },
-        this.audit('Start directory synchronization run', 'DirectoryManagement', 'Other', runTarget()),
+        this.audit(
+          'Start directory synchronization run',
+          'DirectoryManagement',
+          'Other',
+          runTarget(allowDeletions ? modifiedProperties(null, { allowDeletions: true }) : []),
+        ),
       );
       this.live.set(runId, { runId, kind, page: 0, counts: { ...counts } });
       options.onStarted?.(runId, kind);
@@ -643,7 +709,9 @@ export class DirectorySyncService {
         const next = await iterator.next();
         const last = next.done === true;
         if (this.stopping) throw new Error('stopped: the server is shutting down');
-        const planned = await this.planPage(current.value, context, counts);
+        const { softDeletes, ...planned } = await this.planPage(current.value, context, counts);
+        for (const id of planned.seen) heldDeletes.delete(id);
+        for (const item of softDeletes) heldDeletes.set(item.id, item);
         const anchorsInScope = last ? await anchorScan : undefined;
         if (dryRun) {
           pendingIssues.push(...planned.issues);
@@ -661,11 +729,33 @@ export class DirectorySyncService {
               ? {
                   finish: {
                     watermark,
+                    softDeletes: [...heldDeletes.values()],
                     ...(kind === 'full'
                       ? { deleteUnseen: {} }
                       : anchorsInScope
                         ? { deleteUnseen: { anchorsInScope } }
                         : {}),
+                    ...(threshold === null
+                      ? {}
+                      : {
+                          deletionThreshold: {
+                            limit: threshold,
+                            stopped: (pending: number) => ({
+                              message: formatErrorMessage('sync_deletion_threshold_exceeded', {
+                                count: pending,
+                                threshold,
+                              }),
+                              audit: this.audit(
+                                'Directory synchronization deletion threshold exceeded',
+                                'DirectoryManagement',
+                                'Other',
+                                runTarget(
+                                  modifiedProperties(null, { pendingDeletions: pending, deletionThreshold: threshold }),
+                                ),
+                              ),
+                            }),
+                          },
+                        }),
                     purgeSoftDeletedBefore: new Date(
                       this.deps.clock().getTime() - (this.deps.softDeleteRetentionDays ?? 30) * 86_400_000,
                     ).toISOString(),
@@ -675,12 +765,14 @@ export class DirectorySyncService {
                       ]),
                     purgeAudit: (user) =>
                       this.audit('Hard delete user', 'UserManagement', 'Delete', [userTarget(user)]),
-                    endAudit: (finalCounts) => endAudit(finalCounts, 'succeeded'),
+                    endAudit,
                   },
                 }
               : {}),
           };
-          Object.assign(counts, await this.deps.store.applyPage(write));
+          const committed = await this.deps.store.applyPage(write);
+          Object.assign(counts, committed.counts);
+          pendingDeletions = committed.pendingDeletions;
         }
         page++;
         const progress = { runId, kind, page, counts: { ...counts } };
@@ -689,6 +781,8 @@ export class DirectorySyncService {
         current = next;
       }
       if (dryRun) {
+        // A dry run reports the deletions it found along the way (the end-of-run ones need the writes).
+        counts.deleted += heldDeletes.size;
         await this.deps.store.endRun(
           runId,
           {
@@ -701,7 +795,28 @@ export class DirectorySyncService {
           endAudit(counts, 'succeeded'),
         );
       }
-      return { runId, kind, dryRun, status: 'succeeded', counts, message: null };
+      if (pendingDeletions !== null && threshold !== null) {
+        return {
+          runId,
+          kind,
+          dryRun,
+          status: deletionThresholdExceeded,
+          counts,
+          message: formatErrorMessage('sync_deletion_threshold_exceeded', { count: pendingDeletions, threshold }),
+          pendingDeletions,
+          deletionThreshold: threshold,
+        };
+      }
+      return {
+        runId,
+        kind,
+        dryRun,
+        status: 'succeeded',
+        counts,
+        message: null,
+        pendingDeletions: null,
+        deletionThreshold: null,
+      };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       try {
@@ -719,7 +834,16 @@ export class DirectorySyncService {
       } catch {
         // The store itself failed: the run stays `running` and its lease expires; the next run repeats it.
       }
-      return { runId, kind, dryRun, status: 'failed', counts, message };
+      return {
+        runId,
+        kind,
+        dryRun,
+        status: 'failed',
+        counts,
+        message,
+        pendingDeletions: null,
+        deletionThreshold: null,
+      };
     } finally {
       this.live.delete(runId);
       await this.deps.store.releaseLease(holder).catch(() => undefined);
@@ -744,7 +868,7 @@ export class DirectorySyncService {
     entries: readonly DirectoryEntry[],
     context: PageContext,
     counts: SyncCounts,
-  ): Promise<Pick<SyncPageWrite, 'inserts' | 'updates' | 'softDeletes' | 'seen' | 'issues'>> {
+  ): Promise<Pick<SyncPageWrite, 'inserts' | 'updates' | 'seen' | 'issues'> & Pick<SyncRunFinish, 'softDeletes'>> {
     const { settings } = context;
     const issues: SyncIssue[] = [];
     const recordError = (
@@ -812,7 +936,7 @@ export class DirectorySyncService {
 
     const inserts: SyncPageWrite['inserts'][number][] = [];
     const updates: SyncPageWrite['updates'][number][] = [];
-    const softDeletes: SyncPageWrite['softDeletes'][number][] = [];
+    const softDeletes: SyncedUserRef[] = [];
     const seen: string[] = [];
     // Keys claimed earlier in this page: the first entry wins, as in the source's order.
     const claimedUpns = new Map<string, string>();
@@ -919,14 +1043,9 @@ export class DirectorySyncService {
     for (const anchor of new Set(tombstones)) {
       const user = byAnchor.get(anchor);
       if (!user || user.softDeletedAt !== null || claimedAnchors.has(anchor)) continue;
-      softDeletes.push({
-        id: user.id,
-        audit: this.audit('Delete user', 'UserManagement', 'Delete', [
-          userTarget(user, [{ displayName: 'softDeleted', oldValue: null, newValue: 'true' }]),
-        ]),
-      });
-      counts.deleted++;
+      softDeletes.push({ id: user.id, displayName: user.displayName, userPrincipalName: user.userPrincipalName });
     }
+    // Counted as deleted when the last page applies them (the threshold may hold them back).
     return { inserts, updates, softDeletes, seen, issues };
   }
 
@@ -1170,5 +1289,9 @@ export function validateSettingsInput(
       input.writebackEnabled === undefined
         ? (current?.writebackEnabled ?? false)
         : flag(input.writebackEnabled, 'writebackEnabled'),
+    deletionThreshold:
+      input.deletionThreshold === undefined
+        ? (current?.deletionThreshold ?? defaultDeletionThreshold)
+        : wholeNumber(input.deletionThreshold, 'deletionThreshold', 0, 10_000_000),
   };
 }

@@ -9,6 +9,7 @@ import * as directorySyncRunMappings from './0007-directory-sync-run-mappings.js
 import * as contactImports from './0008-contact-imports.js';
 import * as throttleBuckets from './0009-throttle-buckets.js';
 import * as usersSoftDeletedPartialIndex from './0010-users-soft-deleted-partial-index.js';
+import * as directorySyncDeletionThreshold from './0011-directory-sync-deletion-threshold.js';
 
 /** Numbered migrations, listed statically so they work from `src` (tsx) and `dist` alike. */
 const migrations: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '0008-contact-imports': contactImports,
   '0009-throttle-buckets': throttleBuckets,
   '0010-users-soft-deleted-partial-index': usersSoftDeletedPartialIndex,
+  '0011-directory-sync-deletion-threshold': directorySyncDeletionThreshold,
 };
 
 export const migrationProvider: MigrationProvider = {

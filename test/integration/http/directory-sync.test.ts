@@ -155,4 +155,48 @@ describe('directory sync admin API', { timeout: 20_000 }, () => {
     }
     expect((await server.app.inject({ method: 'GET', url: '/api/admin/v1/directorySync/runs' })).statusCode).toBe(401);
   });
+
+  it('stops a run above the deletion threshold; allowDeletions applies them once', async () => {
+    expect((await call('GET', '/settings', app)).json()).toMatchObject({ deletionThreshold: 500 });
+    const refused = await call('PUT', '/settings', app, { deletionThreshold: 'none' });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error.message).toBe(
+      'Invalid directory sync setting deletionThreshold: a whole number from 0 to 10000000 is expected.',
+    );
+    expect((await call('PUT', '/settings', app, { deletionThreshold: 5 })).json()).toMatchObject({
+      deletionThreshold: 5,
+    });
+
+    await slapd.modify(
+      [20, 21, 22, 23, 24, 25]
+        .map((index) => `dn: uid=user000${index},ou=people,${slapd.baseDn}\nchangetype: delete\n`)
+        .join('\n'),
+    );
+    const stopped = await runToEnd(app, { kind: 'delta' });
+    expect(stopped).toMatchObject({
+      kind: 'delta',
+      status: 'stopped-deletion-threshold-exceeded',
+      counts: { deleted: 0 },
+      pendingDeletions: 6,
+      deletionThreshold: 5,
+      watermark: null,
+      pagesRead: null,
+    });
+    expect(stopped.message).toContain('would soft-delete 6 users, more than the deletion threshold (5)');
+    expect((await call('GET', '/runs?top=1', app)).json().value[0]).toMatchObject({
+      id: stopped.id,
+      status: 'stopped-deletion-threshold-exceeded',
+      pendingDeletions: 6,
+    });
+
+    expect((await call('POST', '/runs', app, { kind: 'delta', allowDeletions: 'yes' })).statusCode).toBe(400);
+    const started = await call('POST', '/runs', globalAdmin, { kind: 'delta', allowDeletions: true });
+    expect(started.statusCode, started.body).toBe(202);
+    expect(started.json()).toMatchObject({ kind: 'delta', allowDeletions: true, status: 'running' });
+    await server.container.directorySync.whenEnded(started.json().runId);
+    const allowed = (await call('GET', `/runs/${started.json().runId}`, app)).json();
+    expect(allowed).toMatchObject({ status: 'succeeded', counts: { deleted: 6 }, pendingDeletions: null });
+    // The next run finds nothing left to delete.
+    expect(await runToEnd(app, { kind: 'delta' })).toMatchObject({ status: 'succeeded', counts: { deleted: 0 } });
+  });
 });

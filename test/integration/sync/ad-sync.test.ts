@@ -189,6 +189,43 @@ describe.each(dialectsUnderTest)('Active Directory (Samba) on $name', { timeout:
     expect(await user(upnOf(12))).toMatchObject({ onPremisesDistinguishedName: known(12).dn });
   });
 
+  it('deletion threshold: a delta holds back tombstones above it and reads them again until allowed', async () => {
+    const sync = server.container.directorySync;
+    await sync.update(context, { deletionThreshold: 1 });
+    try {
+      await samba.delete(known(22).dn);
+      await samba.delete(known(23).dn);
+      await samba.modify(known(24).dn, { telephoneNumber: '+1 4255552424' });
+      const stopped = await sync.runDelta();
+      expect(stopped, stopped.message ?? '').toMatchObject({
+        kind: 'delta',
+        status: 'stopped-deletion-threshold-exceeded',
+        counts: { updated: 1, deleted: 0 },
+        pendingDeletions: 2,
+        deletionThreshold: 1,
+      });
+      expect(await user(upnOf(22))).toBeDefined();
+      expect(await user(upnOf(23))).toBeDefined();
+      expect(await user(upnOf(24))).toMatchObject({ businessPhones: ['+1 4255552424'] });
+
+      // No watermark was written: the next delta reads from the previous one and finds the tombstones again.
+      expect(await sync.runDelta()).toMatchObject({
+        status: 'stopped-deletion-threshold-exceeded',
+        counts: { updated: 0, deleted: 0 },
+        pendingDeletions: 2,
+      });
+      expect(await sync.runDelta({ allowDeletions: true })).toMatchObject({
+        status: 'succeeded',
+        counts: { deleted: 2 },
+      });
+      expect(await user(upnOf(22))).toBeUndefined();
+      expect(await softDeletedAt(upnOf(23))).not.toBeNull();
+      expect((await sync.runDelta()).counts).toMatchObject({ read: 0, deleted: 0 });
+    } finally {
+      await sync.update(context, { deletionThreshold: 500 });
+    }
+  });
+
   it('keeps a cloud override of the Mobile phone; the Office phone is read-only over Graph', async () => {
     const token = await server.tokenFor(['User.ReadWrite.All']);
     const synced = await user(upnOf(14));

@@ -109,6 +109,42 @@ class GatedSource extends MemorySource {
   }
 }
 
+/**
+ * A directory that reports its deletions itself, as AD does with tombstones (no anchor scan): a delta from a
+ * watermark before `deletedAt` reads `changes`, tombstones included; a later one reads nothing.
+ */
+class TombstoneSource implements DirectorySource {
+  /** The watermark each delta run read from. */
+  readonly deltasFrom: string[] = [];
+
+  constructor(
+    private readonly changes: readonly DirectoryEntry[],
+    private readonly deletedAt: string,
+    private readonly watermark: string,
+  ) {}
+
+  // biome-ignore lint/correctness/useYield: a delta-only source; a full run is not expected here.
+  async *pages(): AsyncIterable<readonly DirectoryEntry[]> {
+    throw new Error('TombstoneSource reads deltas only');
+  }
+
+  async *changedSince(since: string): AsyncIterable<readonly DirectoryEntry[]> {
+    this.deltasFrom.push(since);
+    yield since < this.deletedAt ? this.changes : [];
+  }
+
+  async currentWatermark(): Promise<string> {
+    return this.watermark;
+  }
+}
+
+function tombstone(n: number): DirectoryEntry {
+  return {
+    dn: `uid=user${n},cn=Deleted Objects,dc=contoso,dc=com`,
+    attributes: { entryUUID: [uuid(n)], isDeleted: ['TRUE'] },
+  };
+}
+
 const messy: Person[] = [
   { n: 1, telephoneNumber: '+1 4255550100', mobile: '+1 4255550101' },
   { n: 2, telephoneNumber: '425-555-0102', mobile: '+14255550103' },
@@ -443,6 +479,165 @@ describe.each(dialectsUnderTest)('directory sync on $name', (dialect) => {
     expect((await full(messy)).status).toBe('succeeded');
     const runs = await container.directorySync.runs(10);
     expect(runs.find((run) => run.id === 'killed-run')).toMatchObject({ status: 'failed' });
+  });
+
+  describe('the deletion threshold', () => {
+    const ten: Person[] = Array.from({ length: 10 }, (_, index) => ({ n: index + 1 }));
+    /** The synced users not deleted, by UPN. */
+    const live = async () =>
+      (
+        await database.store.db
+          .selectFrom('users')
+          .select('upn_key')
+          .where('on_premises_sync_enabled', '=', 1)
+          .where('soft_deleted_at', 'is', null)
+          .orderBy('upn_key')
+          .execute()
+      ).map((row) => row.upn_key);
+    const upns = (numbers: readonly number[]) => numbers.map((n) => `user${n}@contoso.com`).sort();
+
+    it('is 500 by default, and changes with the settings (audited with its old value)', async () => {
+      expect((await container.directorySync.settings())?.deletionThreshold).toBe(500);
+      await expect(container.directorySync.update(operator, { deletionThreshold: -1 })).rejects.toMatchObject({
+        code: 'invalid_request',
+        message: 'Invalid directory sync setting deletionThreshold: a whole number from 0 to 10000000 is expected.',
+      });
+      await container.directorySync.update(operator, { deletionThreshold: 5 });
+      expect((await container.directorySync.settings())?.deletionThreshold).toBe(5);
+      // Settings saved without it keep it.
+      await configure();
+      expect((await container.directorySync.settings())?.deletionThreshold).toBe(5);
+      const changes = (await syncAudits())
+        .filter((event) => event.activity === 'Update directory synchronization settings')
+        .flatMap((event) => event.targets[0].modifiedProperties)
+        .filter((property: { displayName: string }) => property.displayName === 'deletionThreshold');
+      expect(changes).toEqual([{ displayName: 'deletionThreshold', oldValue: '500', newValue: '5' }]);
+    });
+
+    it('full runs: up to the threshold deletes, more stops with creates and updates applied, 0 is no limit', async () => {
+      await container.directorySync.update(operator, { deletionThreshold: 5 });
+      await full(ten);
+      // Exactly the threshold is not more than it: deleted.
+      expect(await full(ten.filter((person) => person.n > 5))).toMatchObject({
+        status: 'succeeded',
+        counts: { deleted: 5 },
+      });
+      now = new Date(now.getTime() + 31 * 86_400_000);
+      const purgeable = () =>
+        database.store.db
+          .selectFrom('users')
+          .select('id')
+          .where('upn_key', 'in', upns([1, 2, 3, 4, 5]))
+          .execute();
+
+      await container.directorySync.update(operator, { deletionThreshold: 3 });
+      const target: Person[] = [{ n: 6, title: 'Director' }, { n: 12 }];
+      const stopped = await full(target);
+      expect(stopped).toMatchObject({
+        status: 'stopped-deletion-threshold-exceeded',
+        counts: { added: 1, updated: 1, deleted: 0 },
+        pendingDeletions: 4,
+        deletionThreshold: 3,
+      });
+      expect(stopped.message).toBe(
+        'Directory synchronization stopped: it would soft-delete 4 users, more than the deletion threshold (3). No user was deleted; check the scope (base DNs, filter, group), then allow the deletions once or raise the threshold.',
+      );
+      expect(await live()).toEqual(upns([6, 7, 8, 9, 10, 12]));
+      expect(await user('user6@contoso.com')).toMatchObject({ jobTitle: 'Director' });
+      expect(await container.directorySync.findRun(stopped.runId)).toMatchObject({
+        status: 'stopped-deletion-threshold-exceeded',
+        watermark: null,
+        pendingDeletions: 4,
+        deletionThreshold: 3,
+        finishedAt: now.toISOString(),
+      });
+      // A stopped run purges nothing either: the users soft-deleted 31 days ago wait for a run that goes through.
+      expect(await purgeable()).toHaveLength(5);
+      const thresholdEvents = (await syncAudits()).filter(
+        (event) => event.activity === 'Directory synchronization deletion threshold exceeded',
+      );
+      expect(thresholdEvents.map((event) => event.targets[0].modifiedProperties)).toEqual([
+        [
+          { displayName: 'pendingDeletions', oldValue: null, newValue: '4' },
+          { displayName: 'deletionThreshold', oldValue: null, newValue: '3' },
+        ],
+      ]);
+      const ends = (await syncAudits()).filter((event) => event.activity === 'End directory synchronization run');
+      expect(ends.at(-1)?.targets[0].modifiedProperties).toContainEqual({
+        displayName: 'status',
+        oldValue: null,
+        newValue: '"stopped-deletion-threshold-exceeded"',
+      });
+
+      await container.directorySync.update(operator, { deletionThreshold: 0 });
+      expect(await full(target)).toMatchObject({ status: 'succeeded', counts: { deleted: 4 }, pendingDeletions: null });
+      expect(await live()).toEqual(upns([6, 12]));
+      expect(await purgeable()).toHaveLength(0);
+    });
+
+    it('a delta stopped by tombstones keeps the watermark: the next delta finds them again until allowed', async () => {
+      await container.directorySync.update(operator, { deletionThreshold: 5 });
+      expect(await full(ten)).toMatchObject({ status: 'succeeded' });
+      const changes = [entry({ n: 1, title: 'Director' }), entry({ n: 11 }), ...[2, 3, 4, 5, 6, 7].map(tombstone)];
+      // Runs are ordered by their end: each one ends a minute after the previous one.
+      const later = () => {
+        now = new Date(now.getTime() + 60_000);
+      };
+
+      const first = new TombstoneSource(changes, 'w2', 'w2');
+      later();
+      const stopped = await container.directorySync.runDelta({ source: first });
+      expect(first.deltasFrom).toEqual(['w1']);
+      expect(stopped).toMatchObject({
+        kind: 'delta',
+        status: 'stopped-deletion-threshold-exceeded',
+        counts: { added: 1, updated: 1, deleted: 0 },
+        pendingDeletions: 6,
+        deletionThreshold: 5,
+      });
+      expect(await live()).toEqual(upns([...ten.map((person) => person.n), 11]));
+      expect(await user('user1@contoso.com')).toMatchObject({ jobTitle: 'Director' });
+
+      // The watermark did not move past the tombstones: the next delta reads them again, and stops again.
+      const again = new TombstoneSource(changes, 'w2', 'w3');
+      later();
+      expect(await container.directorySync.runDelta({ source: again })).toMatchObject({
+        status: 'stopped-deletion-threshold-exceeded',
+        counts: { added: 0, updated: 0, deleted: 0 },
+        pendingDeletions: 6,
+      });
+      expect(again.deltasFrom).toEqual(['w1']);
+
+      // A dry run reports them without the threshold (it deletes nothing anyway).
+      later();
+      const dry = await container.directorySync.runDelta({ source: again, dryRun: true });
+      expect(dry).toMatchObject({ status: 'succeeded', counts: { deleted: 6 } });
+
+      // Allowed once: deleted, and the watermark moves on.
+      later();
+      const allowed = await container.directorySync.runDelta({
+        source: new TombstoneSource(changes, 'w2', 'w3'),
+        allowDeletions: true,
+      });
+      expect(allowed).toMatchObject({ status: 'succeeded', counts: { deleted: 6 } });
+      expect(await live()).toEqual(upns([1, 8, 9, 10, 11]));
+      expect(await container.directorySync.findRun(allowed.runId)).toMatchObject({
+        status: 'succeeded',
+        watermark: 'w3',
+      });
+      const starts = (await syncAudits()).filter((event) => event.activity === 'Start directory synchronization run');
+      expect(starts.at(-1)?.targets[0].modifiedProperties).toEqual([
+        { displayName: 'allowDeletions', oldValue: null, newValue: 'true' },
+      ]);
+
+      const after = new TombstoneSource(changes, 'w2', 'w4');
+      later();
+      expect(await container.directorySync.runDelta({ source: after })).toMatchObject({
+        status: 'succeeded',
+        counts: { read: 0, deleted: 0 },
+      });
+      expect(after.deltasFrom).toEqual(['w3']);
+    });
   });
 
   async function countRows(table: 'users' | 'audit_events'): Promise<number> {

@@ -221,4 +221,91 @@ describe.each(dialectsUnderTest)('admin portal: on-premises sync on $name', { ti
     expect((await server.container.directorySync.runs(50)).length).toBe(before);
     expect((await server.container.directorySync.settings())?.intervalMinutes).toBe(20);
   });
+
+  it('stops a run that would delete more users than the threshold, and allows the deletions once', async () => {
+    const liveUsers = async () =>
+      Number(
+        (
+          await server.container.database.db
+            .selectFrom('users')
+            .select((eb) => eb.fn.countAll().as('total'))
+            .where('on_premises_sync_enabled', '=', 1)
+            .where('soft_deleted_at', 'is', null)
+            .executeTakeFirstOrThrow()
+        ).total,
+      );
+    const form = await admin.get('/admin/sync');
+    expect(form.html).toMatch(/id="deletionThreshold" name="deletionThreshold" value="500"/);
+    const refused = await postForm(
+      admin,
+      '/admin/sync',
+      settingsForm(slapd, { bindPassword: '', intervalMinutes: '20', deletionThreshold: 'lots' }),
+    );
+    expect(refused.status).toBe(400);
+    expect(refused.html).toContain('id="deletionThreshold-error"');
+    expect(visibleText(refused.html)).toContain(
+      'Invalid directory sync setting deletionThreshold: a whole number from 0 to 10000000 is expected.',
+    );
+    const saved = await postForm(
+      admin,
+      '/admin/sync',
+      settingsForm(slapd, { bindPassword: '', intervalMinutes: '20', deletionThreshold: '5' }),
+    );
+    expect(saved.url).toBe('/admin/sync?done=saved');
+    expect(await server.container.directorySync.settings()).toMatchObject({
+      deletionThreshold: 5,
+      intervalMinutes: 20,
+    });
+
+    // 6 users leave the directory: the delta run stops before deleting any of them.
+    const before = await liveUsers();
+    await slapd.modify(
+      [10, 11, 12, 13, 14, 15]
+        .map((index) => `dn: uid=user000${index},ou=people,${slapd.baseDn}\nchangetype: delete\n`)
+        .join('\n'),
+    );
+    await admin.get('/admin/sync');
+    const started = await admin.submit('/admin/sync/runs', { kind: 'delta' });
+    const runId = /^\/admin\/sync\/runs\/([^/?]+)$/.exec(started.url)?.[1] as string;
+    expect(runId, started.url).toBeDefined();
+    await server.container.directorySync.whenEnded(runId);
+    const stoppedPage = visibleText((await admin.get(`/admin/sync/runs/${runId}`)).html);
+    expect(stoppedPage).toContain('Status stopped-deletion-threshold-exceeded');
+    expect(stoppedPage).toContain('Deleted 0');
+    expect(stoppedPage).toContain('Deletions held back 6 Deletion threshold 5');
+    expect(stoppedPage).toContain('would soft-delete 6 users, more than the deletion threshold (5)');
+    expect(await liveUsers()).toBe(before);
+
+    const sync = await admin.get('/admin/sync');
+    const text = visibleText(sync.html);
+    expect(text).toContain('The last run stopped before deleting users');
+    expect(text).toContain('would soft-delete 6 users, more than the deletion threshold (5). No user was deleted');
+    expect(sync.html).toContain(`href="/admin/sync/runs/${runId}"`);
+    expect(sync.html).toContain('action="/admin/sync/allow-deletions"');
+    expect(text).toContain('stopped-deletion-threshold-exceeded');
+
+    // Only who may run a sync may allow the deletions, and only with the session's CSRF token.
+    const helpdesk = await signedInAdmin(server, 'helpdesk2@contoso.com', 'Helpdesk Administrator');
+    await helpdesk.get('/admin');
+    expect((await postForm(helpdesk, '/admin/sync/allow-deletions', { kind: 'delta' })).status).toBe(403);
+    const forged = await admin.request(
+      'POST',
+      '/admin/sync/allow-deletions',
+      new URLSearchParams({ csrf_token: 'forged', kind: 'delta' }).toString(),
+    );
+    expect(forged.status).toBe(403);
+    expect(await liveUsers()).toBe(before);
+
+    await admin.get('/admin/sync');
+    const allowed = await admin.submit('/admin/sync/allow-deletions');
+    const allowedId = /^\/admin\/sync\/runs\/([^/?]+)$/.exec(allowed.url)?.[1] as string;
+    expect(allowedId, allowed.url).toBeDefined();
+    expect((await server.container.directorySync.whenEnded(allowedId))?.kind).toBe('delta');
+    const allowedPage = visibleText((await admin.get(`/admin/sync/runs/${allowedId}`)).html);
+    expect(allowedPage).toContain('Status succeeded');
+    expect(allowedPage).toContain('Deleted 6');
+    expect(allowedPage).not.toContain('Deletions held back');
+    expect(await liveUsers()).toBe(before - 6);
+    expect(visibleText((await admin.get('/admin/sync')).html)).not.toContain('The last run stopped');
+  });
 });

@@ -28,6 +28,9 @@ export const syncPageMessages = {
   syncInterval: 'Run every (minutes)',
   syncWriteback: 'Password writeback: write reset passwords to the on-premises directory',
   syncBypass: 'Synced mobile phone overrides a cloud-set one (bypassDirSyncOverridesEnabled)',
+  syncDeletionThreshold: 'Deletion threshold (users)',
+  syncDeletionThresholdHint:
+    'A run that would soft-delete more users than this deletes none of them and stops (its creates and updates still apply). Default 500; 0 turns the safeguard off.',
   syncMappings: 'Mappings',
   syncMappingsHint:
     'JSON list of rules { "target": ..., "source": { "kind": "attribute" | "constant" | "expression", ... } }. Empty: the defaults for the directory.',
@@ -50,6 +53,11 @@ export const syncPageMessages = {
   syncRunDelta: 'Run a delta sync',
   syncDryRun: 'Dry run (nothing is written)',
   syncRunBusy: 'Another sync run is in progress. Wait for it to end and try again.',
+  syncStoppedHeading: 'The last run stopped before deleting users',
+  syncStopped:
+    'The {kind} run started {started} (UTC) would soft-delete {count} users, more than the deletion threshold ({threshold}). No user was deleted; its creates and updates were applied, and every later run stops the same way. Check the base DNs, filter and group first. If the deletions are expected, allow them for one run, or change the threshold in the settings below.',
+  syncStoppedRunLink: 'See the stopped run',
+  syncAllowDeletions: 'Allow deletions and run',
   syncHistoryHeading: 'Run history',
   syncNoRuns: 'Directory sync has not run yet.',
   syncColStarted: 'Started (UTC)',
@@ -66,6 +74,8 @@ export const syncPageMessages = {
   syncRunFinished: 'Finished (UTC)',
   syncRunPages: 'Pages read',
   syncRunMessage: 'Message',
+  syncRunPending: 'Deletions held back',
+  syncRunThreshold: 'Deletion threshold',
   syncCountRead: 'Read',
   syncCountAdded: 'Added',
   syncCountUpdated: 'Updated',

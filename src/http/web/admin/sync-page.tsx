@@ -1,9 +1,14 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Fragment, type VNode } from 'preact';
-import type { SyncIssue, SyncRunRecord } from '../../../domain/directory-sync-records.js';
+import {
+  deletionThresholdExceeded,
+  type SyncIssue,
+  type SyncRunRecord,
+} from '../../../domain/directory-sync-records.js';
 import { DomainError } from '../../../domain/errors.js';
 import {
   type DirectorySyncService,
+  defaultDeletionThreshold,
   type PublicSyncSettings,
   publicSettings,
   type SyncConnectionTest,
@@ -50,6 +55,7 @@ interface SettingsValues {
   readonly intervalMinutes: string;
   readonly writebackEnabled: boolean;
   readonly bypassDirSyncOverridesEnabled: boolean;
+  readonly deletionThreshold: string;
   readonly mappings: string;
 }
 
@@ -69,6 +75,7 @@ const settingsFields = [
   'intervalMinutes',
   'writebackEnabled',
   'bypassDirSyncOverridesEnabled',
+  'deletionThreshold',
   'mappings',
 ] as const;
 type SettingsField = (typeof settingsFields)[number];
@@ -90,6 +97,7 @@ function valuesOf(settings: PublicSyncSettings | undefined): SettingsValues {
     intervalMinutes: String(settings?.intervalMinutes ?? 30),
     writebackEnabled: settings?.writebackEnabled ?? false,
     bypassDirSyncOverridesEnabled: settings?.bypassDirSyncOverridesEnabled ?? false,
+    deletionThreshold: String(settings?.deletionThreshold ?? defaultDeletionThreshold),
     mappings: settings && settings.mappings.length > 0 ? JSON.stringify(settings.mappings, null, 2) : '',
   };
 }
@@ -110,6 +118,7 @@ function formValues(form: Form): SettingsValues {
     intervalMinutes: form.text('intervalMinutes', 16),
     writebackEnabled: form.text('writebackEnabled', 8) === 'on',
     bypassDirSyncOverridesEnabled: form.text('bypassDirSyncOverridesEnabled', 8) === 'on',
+    deletionThreshold: form.text('deletionThreshold', 16),
     mappings: form.text('mappings', 100_000),
   };
 }
@@ -122,7 +131,7 @@ function lines(text: string): string[] {
     .filter((line) => line.length > 0);
 }
 
-/** The form as the service's input; a blank password keeps the stored one. */
+/** The form as the service's input; a blank password (or deletion threshold) keeps the stored one. */
 function inputOf(values: SettingsValues, bindPassword: string): SyncSettingsInput | { mappingsJson: false } {
   let mappings: unknown = [];
   if (values.mappings.trim() !== '') {
@@ -150,6 +159,7 @@ function inputOf(values: SettingsValues, bindPassword: string): SyncSettingsInpu
     intervalMinutes: values.intervalMinutes,
     writebackEnabled: values.writebackEnabled,
     bypassDirSyncOverridesEnabled: values.bypassDirSyncOverridesEnabled,
+    ...(values.deletionThreshold.trim() === '' ? {} : { deletionThreshold: values.deletionThreshold }),
     mappings,
   };
 }
@@ -296,27 +306,35 @@ export function registerSyncPages(
     ),
   );
 
+  /** Starts a run and shows its page; "Run now" and "Allow deletions and run" differ only in their options. */
+  const startRun = async (view: AdminView, reply: FastifyReply, form: Form, allowDeletions: boolean) => {
+    const sync = services().directorySync;
+    sync.authorize(view.session.context);
+    if (!(await sync.settings())) return page(view, reply, { runProblem: view.t.syncNotConfigured }, 400);
+    const kind = form.text('kind', 8) === 'full' ? 'full' : 'delta';
+    try {
+      const started = await sync.start(kind, {
+        dryRun: !allowDeletions && form.text('dryRun', 8) === 'on',
+        allowDeletions,
+      });
+      return seeOther(reply, runPath(started.runId));
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'sync_run_in_progress') {
+        return page(view, reply, { runProblem: view.t.syncRunBusy }, 409);
+      }
+      throw error;
+    }
+  };
+
   app.post(
     `${syncPath}/runs`,
-    requireAdminPage(
-      guard,
-      async (_request, reply, view, form) => {
-        const sync = services().directorySync;
-        sync.authorize(view.session.context);
-        if (!(await sync.settings())) return page(view, reply, { runProblem: view.t.syncNotConfigured }, 400);
-        const kind = form.text('kind', 8) === 'full' ? 'full' : 'delta';
-        try {
-          const started = await sync.start(kind, { dryRun: form.text('dryRun', 8) === 'on' });
-          return seeOther(reply, runPath(started.runId));
-        } catch (error) {
-          if (error instanceof DomainError && error.code === 'sync_run_in_progress') {
-            return page(view, reply, { runProblem: view.t.syncRunBusy }, 409);
-          }
-          throw error;
-        }
-      },
-      denied,
-    ),
+    requireAdminPage(guard, async (_request, reply, view, form) => startRun(view, reply, form, false), denied),
+  );
+
+  // After a run stopped at the deletion threshold: one run that applies the deletions it held back.
+  app.post(
+    `${syncPath}/allow-deletions`,
+    requireAdminPage(guard, async (_request, reply, view, form) => startRun(view, reply, form, true), denied),
   );
 
   app.get(
@@ -467,6 +485,9 @@ export function SyncPage({
 }): VNode {
   const { t, session } = view;
   const problems = Object.entries(errors) as [SettingsField, string][];
+  // The latest run that writes (dry runs write nothing), when it stopped at the deletion threshold.
+  const lastWritingRun = runs.find((run) => !run.dryRun);
+  const stopped = lastWritingRun?.status === deletionThresholdExceeded ? lastWritingRun : undefined;
   return (
     <AdminPage view={view} title={t.syncHeading} current="sync">
       <h1>{t.syncHeading}</h1>
@@ -508,6 +529,8 @@ export function SyncPage({
           </AdminForm>
         </section>
       ) : null}
+
+      {settings && stopped ? <StoppedRun view={view} run={stopped} /> : null}
 
       {settings ? (
         <section aria-labelledby="run-heading">
@@ -626,6 +649,14 @@ export function SyncPage({
           checked={values.bypassDirSyncOverridesEnabled}
           error={errors.bypassDirSyncOverridesEnabled}
         />
+        <TextField
+          id="deletionThreshold"
+          numeric
+          label={t.syncDeletionThreshold}
+          hint={t.syncDeletionThresholdHint}
+          value={values.deletionThreshold}
+          error={errors.deletionThreshold}
+        />
         <AreaField
           id="mappings"
           label={t.syncMappings}
@@ -639,6 +670,34 @@ export function SyncPage({
         </div>
       </AdminForm>
     </AdminPage>
+  );
+}
+
+/**
+ * The last run held back its deletions (more than the deletion threshold): what it found, and the one action that
+ * applies them, a run of the same kind with `allowDeletions` (the settings below raise or turn off the threshold).
+ */
+function StoppedRun({ view, run }: { view: AdminView; run: SyncRunRecord }): VNode {
+  const { t, session } = view;
+  const text = t.syncStopped
+    .replace('{kind}', run.kind)
+    .replace('{started}', run.startedAt.replace('T', ' ').slice(0, 19))
+    .replace('{count}', String(run.pendingDeletions ?? ''))
+    .replace('{threshold}', String(run.deletionThreshold ?? ''));
+  return (
+    <section class="warning" aria-labelledby="stopped-heading" id="stopped-run">
+      <h2 id="stopped-heading">{t.syncStoppedHeading}</h2>
+      <p role="alert">{text}</p>
+      <p>
+        <a href={runPath(run.id)}>{t.syncStoppedRunLink}</a>
+      </p>
+      <AdminForm session={session} action={`${syncPath}/allow-deletions`}>
+        <input type="hidden" name="kind" value={run.kind} />
+        <div class="actions">
+          <button type="submit">{t.syncAllowDeletions}</button>
+        </div>
+      </AdminForm>
+    </section>
   );
 }
 
@@ -731,6 +790,14 @@ export function SyncRunPage({
             <dd>{value}</dd>
           </Fragment>
         ))}
+        {run.pendingDeletions != null ? (
+          <>
+            <dt>{t.syncRunPending}</dt>
+            <dd>{run.pendingDeletions}</dd>
+            <dt>{t.syncRunThreshold}</dt>
+            <dd>{run.deletionThreshold}</dd>
+          </>
+        ) : null}
         {run.message ? (
           <>
             <dt>{t.syncRunMessage}</dt>
