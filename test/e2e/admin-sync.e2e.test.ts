@@ -302,6 +302,10 @@ describe('on-premises sync page in Chromium', { timeout: 180_000 }, () => {
       expect(starts).toHaveLength(3);
       expect(starts[0]).toContain('delta synchronization');
       expect(starts[1]).toContain('full synchronization');
+      // The administrator's runs name them; the scheduler's start-up run is the sync's own.
+      expect(starts[0]).toContain(admin.upn);
+      expect(starts[1]).toContain(admin.upn);
+      expect(starts[2]).not.toContain(admin.upn);
       const ends = await auditRows(session, 'End directory synchronization run');
       expect(ends).toHaveLength(3);
       expect(ends[0]).toContain('delta synchronization');

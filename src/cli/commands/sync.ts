@@ -142,7 +142,8 @@ export function registerSyncCommands(program: Command, io: CliIo): void {
     .addOption(outputOption(['table', 'json', 'csv'], 'table'))
     .action(async (flags) => {
       await withContainer(flags, io, async (container) => {
-        container.directorySync.authorize(operatorContext());
+        const operator = operatorContext();
+        container.directorySync.authorize(operator);
         // On a terminal, one redrawn progress line; the bar's length is the last full run's entry count (an
         // estimate; a delta shows the counters only). Otherwise (a pipe, a log file), one line per page.
         const lastFull = io.stderrIsTTY
@@ -154,6 +155,7 @@ export function registerSyncCommands(program: Command, io: CliIo): void {
         const options = {
           dryRun: flags.dryRun === true,
           allowDeletions: flags.allowDeletions === true,
+          requestedBy: operator,
           onProgress: (progress: { page: number; kind: string; counts: SyncCounts }) => {
             const { counts } = progress;
             const line =

@@ -63,7 +63,11 @@ export async function directorySyncRoutes(
       throw new DomainError('invalid_request', {}, 'Directory sync is not configured: PUT its settings first.');
     }
     const allowDeletions = body.allowDeletions === true;
-    const started = await service().start(kind, { dryRun: body.dryRun === true, allowDeletions });
+    const started = await service().start(kind, {
+      dryRun: body.dryRun === true,
+      allowDeletions,
+      requestedBy: requestContextOf(request),
+    });
     const location = `${request.url.replace(/\?.*$/, '').replace(/\/$/, '')}/${encodeURIComponent(started.runId)}`;
     return reply
       .code(202)

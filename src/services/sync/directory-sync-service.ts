@@ -279,6 +279,11 @@ export interface SyncRunOptions {
    * them): once, for this run only.
    */
   readonly allowDeletions?: boolean;
+  /**
+   * Who asked for this run (an administrator's "Run now", an API client, the CLI's operator): its start event names
+   * them. A scheduled run has none and is the sync's own.
+   */
+  readonly requestedBy?: RequestContext;
   /** The directory to read; defaults to the one the settings describe. */
   readonly source?: DirectorySource;
   /** Called after each page is planned (and, unless a dry run, committed), with the counters so far. */
@@ -409,10 +414,7 @@ export class DirectorySyncService {
         ],
       },
     ]);
-    await this.deps.store.saveSettings(
-      { ...settings, updatedAt },
-      context ? { ...draft, initiatedBy: auditInitiator(context), correlationId: context.correlationId } : draft,
-    );
+    await this.deps.store.saveSettings({ ...settings, updatedAt }, requestedAudit(draft, context));
   }
 
   /**
@@ -666,11 +668,14 @@ export class DirectorySyncService {
           message: null,
           mappingsVersion: settings.mappingsVersion,
         },
-        this.audit(
-          'Start directory synchronization run',
-          'DirectoryManagement',
-          'Other',
-          runTarget(allowDeletions ? modifiedProperties(null, { allowDeletions: true }) : []),
+        requestedAudit(
+          this.audit(
+            'Start directory synchronization run',
+            'DirectoryManagement',
+            'Other',
+            runTarget(allowDeletions ? modifiedProperties(null, { allowDeletions: true }) : []),
+          ),
+          options.requestedBy,
         ),
       );
       this.live.set(runId, { runId, kind, page: 0, counts: { ...counts } });
@@ -1294,4 +1299,9 @@ export function validateSettingsInput(
         ? (current?.deletionThreshold ?? defaultDeletionThreshold)
         : wholeNumber(input.deletionThreshold, 'deletionThreshold', 0, 10_000_000),
   };
+}
+
+/** A sync audit event made by the caller who asked for it, when one did; else the sync's own. */
+function requestedAudit(draft: AuditEventDraft, context: RequestContext | undefined): AuditEventDraft {
+  return context ? { ...draft, initiatedBy: auditInitiator(context), correlationId: context.correlationId } : draft;
 }

@@ -260,6 +260,26 @@ describe.each(dialectsUnderTest)('directory sync on $name', (dialect) => {
     expect(activities.at(-1)).toBe('End directory synchronization run');
   });
 
+  it('names who asked for a run in its start event; a scheduled run is the sync’s own', async () => {
+    const administrator: RequestContext = {
+      principal: { kind: 'operator', name: 'helpdesk-lead' },
+      correlationId: 'run-now-1',
+      ipAddress: '192.0.2.7',
+    };
+    await container.directorySync.runFull({ source: new MemorySource(messy.map(entry)), requestedBy: administrator });
+    await full(messy);
+    const starts = await database.store.db
+      .selectFrom('audit_events')
+      .select(['initiated_by', 'correlation_id'])
+      .where('activity_display_name', '=', 'Start directory synchronization run')
+      .orderBy('seq')
+      .execute();
+    expect(starts.map((row) => [JSON.parse(row.initiated_by), row.correlation_id])).toEqual([
+      [{ user: { id: null, userPrincipalName: 'operator:helpdesk-lead', ipAddress: '192.0.2.7' } }, 'run-now-1'],
+      [{ app: { appId: 'opensspr-directory-sync', displayName: 'OpenSSPR directory sync' } }, expect.any(String)],
+    ]);
+  });
+
   it('finds nothing to do on a second full run, and updates what changed with an audit event', async () => {
     await full(messy);
     expect((await full(messy)).counts).toMatchObject({ read: 5, added: 0, updated: 0, unchanged: 5, deleted: 0 });

@@ -316,6 +316,7 @@ export function registerSyncPages(
       const started = await sync.start(kind, {
         dryRun: !allowDeletions && form.text('dryRun', 8) === 'on',
         allowDeletions,
+        requestedBy: view.session.context,
       });
       return seeOther(reply, runPath(started.runId));
     } catch (error) {
