@@ -55,6 +55,8 @@ export function startWalCheckpointer(
     env: {},
   });
   worker.unref();
+  // Known from the start: a worker that already died (a file it could not open) must not leave `stop` waiting.
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   sqlite.pragma('wal_autocheckpoint = 0');
   let stopping = false;
   let failed = false;
@@ -72,12 +74,9 @@ export function startWalCheckpointer(
   worker.on('message', (message: { logPages: number; copiedPages: number; rewind: boolean }) => {
     let finishedByWriter = false;
     if (message.rewind) {
-      // Never inside a transaction a service holds across an await: the worker asks again after its next pass.
-      if (sqlite.open && !sqlite.inTransaction) {
-        sqlite.pragma('wal_checkpoint(PASSIVE)');
-        finishedByWriter = true;
-      }
-      worker.postMessage('resume');
+      finishedByWriter = finishCopy(sqlite);
+      // Without progress (a reader elsewhere holds old pages, a transaction is open here) the worker backs off.
+      worker.postMessage(finishedByWriter ? 'resume' : 'resume-later');
     }
     options.onCheckpoint?.({ logPages: message.logPages, copiedPages: message.copiedPages, finishedByWriter });
   });
@@ -86,7 +85,6 @@ export function startWalCheckpointer(
     async stop() {
       if (stopping) return;
       stopping = true;
-      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       // Unreferenced, the worker would let the process end right here, before its caller's next step.
       worker.ref();
       worker.postMessage('stop');
@@ -97,34 +95,67 @@ export function startWalCheckpointer(
 }
 
 /**
+ * The writing connection copies the pages the worker left, so its next write can rewind the log. True when the log
+ * is then fully copied. Never inside a transaction a service holds across an await, and never throwing: a failed
+ * attempt (a statement still iterating, an I/O error) only means the worker asks again later.
+ */
+function finishCopy(sqlite: SqliteDatabase.Database): boolean {
+  if (!sqlite.open || sqlite.inTransaction) return false;
+  try {
+    const [result] = sqlite.pragma('wal_checkpoint(PASSIVE)') as Array<{
+      busy: number;
+      log: number;
+      checkpointed: number;
+    }>;
+    return result !== undefined && result.busy === 0 && result.checkpointed === result.log;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether the worker asks the writing connection to finish the copy: the log is long, the worker could not copy all
+ * of it (writes went on meanwhile; fully copied, the next write rewinds it anyway), and what is left is small, so
+ * the writer's share stays a short pause. Runs in the worker too, from its text.
+ */
+export function writerShouldFinishCopy(logPages: number, copiedPages: number, rewindPages: number): boolean {
+  return logPages >= rewindPages && copiedPages < logPages && logPages - copiedPages <= rewindPages / 4;
+}
+
+/**
  * The worker, as plain CommonJS evaluated from text: it then runs the same under tsx, Vitest and the compiled
  * build, with no file of its own to locate. It only ever runs PASSIVE checkpoints, which never wait for a lock.
  */
 const checkpointWorkerSource = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
+const writerShouldFinishCopy = ${String(writerShouldFinishCopy)};
 const db = new Database(workerData.file, { fileMustExist: true });
 let timer;
 let idlePasses = 0;
-let lastLogPages = -1;
+// SQLite's count of commits by other connections: unchanged, there is nothing new to copy or report.
+let lastVersion = -1;
 function pass() {
   timer = undefined;
+  const version = db.pragma('data_version', { simple: true });
   const [result] = db.pragma('wal_checkpoint(PASSIVE)');
   const logPages = result.log;
   const copiedPages = result.checkpointed;
-  const rewind = logPages >= workerData.rewindPages && copiedPages > 0;
-  if (rewind || logPages !== lastLogPages) parentPort.postMessage({ logPages, copiedPages, rewind });
-  if (rewind) return; // the writer answers 'resume' once it has copied the rest
-  idlePasses = logPages === lastLogPages ? idlePasses + 1 : 0;
-  lastLogPages = logPages;
-  schedule();
+  const rewind = writerShouldFinishCopy(logPages, copiedPages, workerData.rewindPages);
+  const changed = version !== lastVersion;
+  if (rewind || changed) parentPort.postMessage({ logPages, copiedPages, rewind });
+  idlePasses = changed ? 0 : idlePasses + 1;
+  lastVersion = version;
+  if (!rewind) schedule(); // else the writer answers once it has copied the rest
 }
 function schedule() {
   timer = setTimeout(pass, idlePasses > 3 ? workerData.intervalMs * 10 : workerData.intervalMs);
 }
 parentPort.on('message', (message) => {
   if (message === 'resume') {
-    lastLogPages = -1;
+    schedule();
+  } else if (message === 'resume-later') {
+    idlePasses = 4;
     schedule();
   } else if (message === 'stop') {
     if (timer) clearTimeout(timer);

@@ -200,7 +200,8 @@ export function registerSyncCommands(program: Command, io: CliIo): void {
             params,
             `directory sync run ${result.runId} stopped: it would soft-delete ${params.count} users, more than the ` +
               `deletion threshold (${params.threshold}); no user was deleted. Check the scope (sspr sync status), ` +
-              'then run `sspr sync run --allow-deletions` once or raise it (sspr sync configure --deletion-threshold N).',
+              `then run \`sspr sync run${result.kind === 'full' ? ' --full' : ''} --allow-deletions\` once or raise it ` +
+              '(sspr sync configure --deletion-threshold N).',
           );
         }
       });

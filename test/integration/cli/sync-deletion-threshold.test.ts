@@ -132,6 +132,10 @@ describe('sspr sync with the deletion threshold', { timeout: 60_000 }, () => {
     });
     const table = await sspr(['sync', 'status', ...store]);
     expect(table.stdout).toContain('stopped-deletion-threshold-exceeded');
+    // A stopped full run is to be repeated as a full run: a delta may not see the users that left the scope.
+    const full = await sspr(['sync', 'run', '--full', ...store]);
+    expect(full.code).toBe(1);
+    expect(full.stderr).toContain('sspr sync run --full --allow-deletions');
     expect(await liveUsers()).toBe(10);
   });
 
