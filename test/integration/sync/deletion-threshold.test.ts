@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config.js';
-import { type Container, createContainer } from '../../../src/container.js';
+import type { Container } from '../../../src/container.js';
 import type { RequestContext } from '../../../src/domain/audit.js';
 import { dialectsUnderTest, type TestDatabase } from '../../support/databases.js';
-import { generateUsers, type RunningSlapd, startSlapd } from '../../support/slapd.js';
+import { generateUsers, type RunningSlapd } from '../../support/slapd.js';
+import { liveSyncedDns, type SlapdSync, startSlapdSync } from '../../support/slapd-sync.js';
 
 const operator: RequestContext = { principal: { kind: 'operator', name: 't' }, correlationId: 'c', ipAddress: null };
 const uid = (index: number) => `user${String(index).padStart(5, '0')}`;
@@ -16,48 +13,22 @@ const uid = (index: number) => `user${String(index).padStart(5, '0')}`;
 describe.each(dialectsUnderTest)('directory sync deletion threshold on $name', { timeout: 20_000 }, (dialect) => {
   let slapd: RunningSlapd;
   let database: TestDatabase;
-  let dataDir: string;
   let container: Container;
+  let setup: SlapdSync | undefined;
 
   beforeAll(async () => {
-    [slapd, database] = await Promise.all([
-      startSlapd({ ldif: generateUsers({ count: 10, knownPasswordCount: 0 }).ldif }),
-      dialect.create(),
-    ]);
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'sspr-sync-threshold-'));
-    container = await createContainer(
-      loadConfig({ env: {}, flags: { dataDir, tenantDomain: 'example.org', logLevel: 'silent' } }),
-      { database: database.store },
-    );
-    await container.directorySync.update(operator, {
-      flavor: 'openldap',
-      urls: [slapd.url],
-      bindDn: slapd.writerDn,
-      bindPassword: slapd.writerPassword,
-      baseDns: [`ou=people,${slapd.baseDn}`],
-      pageSize: 4,
-      timeoutMs: 5_000,
+    setup = await startSlapdSync(dialect, {
+      ldif: generateUsers({ count: 10, knownPasswordCount: 0 }).ldif,
+      settings: { pageSize: 4 },
     });
+    ({ slapd, database, container } = setup);
   });
   afterAll(async () => {
-    await container?.close();
-    await slapd?.stop();
-    await database?.dispose();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await setup?.close();
   });
 
   /** The uids of the synced users not deleted. */
-  const live = async () =>
-    (
-      await database.store.db
-        .selectFrom('users')
-        .select('on_premises_distinguished_name')
-        .where('on_premises_sync_enabled', '=', 1)
-        .where('soft_deleted_at', 'is', null)
-        .execute()
-    )
-      .map((row) => /^uid=([^,]+)/.exec(row.on_premises_distinguished_name ?? '')?.[1])
-      .sort();
+  const live = async () => (await liveSyncedDns(database)).map((dn) => /^uid=([^,]+)/.exec(dn)?.[1]).sort();
   const deleteEntries = (indexes: readonly number[]) =>
     slapd.modify(
       indexes.map((index) => `dn: uid=${uid(index)},ou=people,${slapd.baseDn}\nchangetype: delete\n`).join('\n'),

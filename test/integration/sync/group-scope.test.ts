@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config.js';
-import { type Container, createContainer } from '../../../src/container.js';
+import type { Container } from '../../../src/container.js';
 import type { RequestContext } from '../../../src/domain/audit.js';
 import { dialectsUnderTest, type TestDatabase } from '../../support/databases.js';
 import { sspr } from '../../support/run-sspr.js';
-import { generateUsers, type RunningSlapd, startSlapd } from '../../support/slapd.js';
+import { generateUsers, type RunningSlapd } from '../../support/slapd.js';
+import { liveSyncedDns, type SlapdSync, startSlapdSync } from '../../support/slapd-sync.js';
 
 const operator: RequestContext = { principal: { kind: 'operator', name: 't' }, correlationId: 'c', ipAddress: null };
 const uid = (index: number) => `uid=user${String(index).padStart(5, '0')},ou=people,dc=example,dc=org`;
@@ -31,45 +31,18 @@ ${members}
 describe.each(dialectsUnderTest)('group scope on $name', { timeout: 30_000 }, (dialect) => {
   let slapd: RunningSlapd;
   let database: TestDatabase;
-  let dataDir: string;
   let container: Container;
+  let setup: SlapdSync | undefined;
 
   beforeAll(async () => {
-    slapd = await startSlapd({ ldif: directoryLdif() });
-    database = await dialect.create();
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'sspr-group-scope-'));
-    container = await createContainer(
-      loadConfig({ env: {}, flags: { dataDir, tenantDomain: 'example.org', logLevel: 'silent' } }),
-      { database: database.store },
-    );
-    await container.directorySync.update(operator, {
-      flavor: 'openldap',
-      urls: [slapd.url],
-      bindDn: slapd.writerDn,
-      bindPassword: slapd.writerPassword,
-      baseDns: [`ou=people,${slapd.baseDn}`],
-      groupDn,
-      pageSize: 25,
-    });
+    setup = await startSlapdSync(dialect, { ldif: directoryLdif(), settings: { groupDn, pageSize: 25 } });
+    ({ slapd, database, container } = setup);
   });
   afterAll(async () => {
-    await container?.close();
-    await slapd?.stop();
-    await database?.dispose();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await setup?.close();
   });
 
-  const syncedDns = async () =>
-    (
-      await database.store.db
-        .selectFrom('users')
-        .select('on_premises_distinguished_name as dn')
-        .where('on_premises_sync_enabled', '=', 1)
-        .where('soft_deleted_at', 'is', null)
-        .execute()
-    )
-      .map((row) => row.dn)
-      .sort();
+  const syncedDns = () => liveSyncedDns(database);
 
   it('syncs only the members of the group', async () => {
     expect((await container.directorySync.settings())?.groupDn).toBe(groupDn);

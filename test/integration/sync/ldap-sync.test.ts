@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config.js';
-import { type Container, createContainer } from '../../../src/container.js';
+import type { Container } from '../../../src/container.js';
 import type { RequestContext } from '../../../src/domain/audit.js';
 import { defaultMappings } from '../../../src/domain/directory-mapping.js';
 import { dialectsUnderTest, type TestDatabase } from '../../support/databases.js';
-import { generateUsers, type RunningSlapd, startSlapd } from '../../support/slapd.js';
+import { generateUsers, type RunningSlapd } from '../../support/slapd.js';
+import { type SlapdSync, startSlapdSync } from '../../support/slapd-sync.js';
 
 const COUNT = 300;
 const operator: RequestContext = { principal: { kind: 'operator', name: 't' }, correlationId: 'c', ipAddress: null };
@@ -32,33 +29,15 @@ async function ldapValues(index: number, attribute: string): Promise<string[]> {
 
 describe.each(dialectsUnderTest)('directory sync from slapd on $name', { timeout: 20_000 }, (dialect) => {
   let database: TestDatabase;
-  let dataDir: string;
   let container: Container;
+  let setup: SlapdSync | undefined;
 
   beforeAll(async () => {
-    slapd = await startSlapd({ ldif: generateUsers({ count: COUNT }).ldif });
-    database = await dialect.create();
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'sspr-ldap-sync-'));
-    container = await createContainer(
-      loadConfig({ env: {}, flags: { dataDir, tenantDomain: 'example.org', logLevel: 'silent' } }),
-      { database: database.store },
-    );
-    // Configured the way `sspr sync configure` and `PUT settings` do it.
-    await container.directorySync.update(operator, {
-      flavor: 'openldap',
-      urls: [slapd.url],
-      bindDn: slapd.writerDn,
-      bindPassword: slapd.writerPassword,
-      baseDns: [`ou=people,${slapd.baseDn}`],
-      pageSize: 100,
-      timeoutMs: 5_000,
-    });
+    setup = await startSlapdSync(dialect, { ldif: generateUsers({ count: COUNT }).ldif, settings: { pageSize: 100 } });
+    ({ slapd, database, container } = setup);
   });
   afterAll(async () => {
-    await container?.close();
-    await slapd?.stop();
-    await database?.dispose();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await setup?.close();
   });
 
   const user = (upn: string) => container.users.getUser(operator, upn).catch(() => undefined);
