@@ -1,6 +1,9 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { CommanderError } from 'commander';
 import { expect } from 'vitest';
+import { buildProgram } from '../../src/cli/program.js';
+import { DomainError } from '../../src/domain/errors.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -41,4 +44,40 @@ export function expectOneLineError(run: Run, message: string | RegExp): void {
   expect(lines[0]).toMatch(/^sspr: error: /);
   if (typeof message === 'string') expect(lines[0]).toContain(message);
   else expect(lines[0]).toMatch(message);
+}
+
+export interface InProcessRun extends Run {
+  readonly code: number;
+  /** What `src/main.ts` would print after `sspr: error: ` (and exit with `code`). */
+  readonly error: Error | undefined;
+}
+
+/**
+ * `sspr ARGS` in this process (a process costs seconds each), with its own environment (never process.env) and its
+ * output captured; `code` is the exit code `src/main.ts` would give.
+ */
+export async function ssprInProcess(
+  args: readonly string[],
+  options: { readonly env?: NodeJS.ProcessEnv; readonly stderrIsTTY?: boolean } = {},
+): Promise<InProcessRun> {
+  let stdout = '';
+  let stderr = '';
+  const program = buildProgram({
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    env: options.env ?? {},
+    ...(options.stderrIsTTY === undefined ? {} : { stderrIsTTY: options.stderrIsTTY }),
+  });
+  try {
+    await program.parseAsync(['node', 'sspr', ...args]);
+    return { code: 0, stdout, stderr, error: undefined };
+  } catch (caught) {
+    const error = caught instanceof Error ? caught : new Error(String(caught));
+    const code = error instanceof CommanderError ? error.exitCode : error instanceof DomainError ? 1 : 2;
+    return { code, stdout, stderr, error };
+  }
 }

@@ -2,33 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildProgram } from '../../../src/cli/program.js';
-import { DomainError } from '../../../src/domain/errors.js';
 import { createSqliteDatabase, type TestDatabase } from '../../support/databases.js';
+import { ssprInProcess } from '../../support/run-sspr.js';
 import { generateUsers, type RunningSlapd, startSlapd } from '../../support/slapd.js';
 
-/** `sspr` in-process; `code` as `src/main.ts` would exit, `stderr` with the error line it would print. */
-async function sspr(args: readonly string[]) {
-  let stdout = '';
-  let stderr = '';
-  const program = buildProgram({
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    env: {},
-  });
-  let code = 0;
-  try {
-    await program.parseAsync(['node', 'sspr', ...args]);
-  } catch (error) {
-    code = error instanceof DomainError ? 1 : 2;
-    stderr += `sspr: error: ${error instanceof Error ? error.message : String(error)}\n`;
-  }
-  return { code, stdout, stderr };
-}
+const sspr = (args: readonly string[]) => ssprInProcess(args);
 
 // SQLite, as the other `sspr sync` tests: every command opens the store and runs the migrations, whose table look-up
 // on PostgreSQL reads every schema and fails when a parallel test drops its own meanwhile. The store's dialects are
@@ -92,7 +70,7 @@ describe('sspr sync with the deletion threshold', { timeout: 60_000 }, () => {
     expect(configured.stdout).toMatch(/deletionThreshold\s+: 500/);
     const refused = await sspr(['sync', 'configure', ...store, '--deletion-threshold', 'many']);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('deletionThreshold: a whole number from 0 to 10000000 is expected');
+    expect(refused.error?.message).toContain('deletionThreshold: a whole number from 0 to 10000000 is expected');
     const changed = await sspr(['sync', 'configure', ...store, '--deletion-threshold', '5', '--output', 'json']);
     expect(changed.code, changed.stderr).toBe(0);
     expect(JSON.parse(changed.stdout)).toMatchObject({ deletionThreshold: 5, pageSize: 1000 });
@@ -108,8 +86,8 @@ describe('sspr sync with the deletion threshold', { timeout: 60_000 }, () => {
     expect(stopped.code).toBe(1);
     expect(stopped.stdout).toMatch(/status\s+.*\bdeletionThreshold\b/);
     expect(stopped.stdout).toMatch(/stopped-deletion-threshold-exceeded\s.*\s0\s.*\s6\s+5\s*$/m);
-    expect(stopped.stderr).toContain('would soft-delete 6 users, more than the deletion threshold (5)');
-    expect(stopped.stderr).toContain('sspr sync run --allow-deletions');
+    expect(stopped.error?.message).toContain('would soft-delete 6 users, more than the deletion threshold (5)');
+    expect(stopped.error?.message).toContain('sspr sync run --allow-deletions');
     expect(await liveUsers()).toBe(10);
 
     const json = await sspr(['sync', 'run', ...store, '--output', 'json']);
@@ -135,7 +113,7 @@ describe('sspr sync with the deletion threshold', { timeout: 60_000 }, () => {
     // A stopped full run is to be repeated as a full run: a delta may not see the users that left the scope.
     const full = await sspr(['sync', 'run', '--full', ...store]);
     expect(full.code).toBe(1);
-    expect(full.stderr).toContain('sspr sync run --full --allow-deletions');
+    expect(full.error?.message).toContain('sspr sync run --full --allow-deletions');
     expect(await liveUsers()).toBe(10);
   });
 

@@ -2,33 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildProgram } from '../../../src/cli/program.js';
-import { DomainError } from '../../../src/domain/errors.js';
-import { sspr } from '../../support/run-sspr.js';
+import { sspr, ssprInProcess } from '../../support/run-sspr.js';
 import { generateUsers, type RunningSlapd, startSlapd } from '../../support/slapd.js';
 
-/** `sspr` in-process (a process each costs seconds); `code` as `src/main.ts` would exit. */
-async function run(args: readonly string[]) {
-  let stdout = '';
-  let stderr = '';
-  const program = buildProgram({
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    env: {},
-  });
-  let error: unknown;
-  try {
-    await program.parseAsync(['node', 'sspr', ...args]);
-  } catch (caught) {
-    error = caught;
-  }
-  const code = error === undefined ? 0 : error instanceof DomainError ? 1 : 2;
-  return { code, stdout, stderr, error };
-}
+const run = (args: readonly string[]) => ssprInProcess(args);
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sspr-cli-sync-'));
 const store = ['--data-dir', dataDir];
