@@ -515,6 +515,19 @@ export class SqlDirectorySyncRepository {
     return rows.map(toRunRecord);
   }
 
+  async lastSucceededFullRun(): Promise<SyncRunRecord | undefined> {
+    const row = await this.db
+      .selectFrom('directory_sync_runs')
+      .selectAll()
+      .where('kind', '=', 'full')
+      .where('status', '=', 'succeeded')
+      .where('dry_run', '=', 0)
+      .orderBy('started_at', 'desc')
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
+    return row && toRunRecord(row);
+  }
+
   async findRun(id: string): Promise<SyncRunRecord | undefined> {
     const row = await this.db.selectFrom('directory_sync_runs').selectAll().where('id', '=', id).executeTakeFirst();
     return row && toRunRecord(row);

@@ -117,7 +117,9 @@ if (!process.env.SSPR_TEST_REDIS_URL) {
   }
 }
 
-const vitest = spawnSync(
+// Vitest runs as a child we wait for without blocking, so a signal to this runner is passed on and the private
+// redis-server is still stopped.
+const vitest = spawn(
   process.execPath,
   [path.join(root, 'node_modules/vitest/vitest.mjs'), 'run', ...process.argv.slice(2)],
   {
@@ -131,6 +133,9 @@ const vitest = spawnSync(
     },
   },
 );
-privateRedis?.stop();
-if (vitest.error) throw vitest.error;
-process.exit(vitest.status ?? 1);
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => vitest.kill(signal));
+const status = await new Promise((resolve, reject) => {
+  vitest.once('error', reject);
+  vitest.once('exit', (code) => resolve(code ?? 1));
+}).finally(() => privateRedis?.stop());
+process.exit(status);

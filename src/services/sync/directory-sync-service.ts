@@ -250,6 +250,8 @@ export interface SyncStore {
   /** One transaction; returns the counters as committed (end-of-run deletions added) and any stop. */
   applyPage(write: SyncPageWrite): Promise<SyncPageResult>;
   listRuns(limit: number): Promise<SyncRunRecord[]>;
+  /** The latest full run that succeeded and was not a dry run, however many runs came after it. */
+  lastSucceededFullRun(): Promise<SyncRunRecord | undefined>;
   findRun(id: string): Promise<SyncRunRecord | undefined>;
   runIssues(runId: string): Promise<SyncIssue[]>;
 }
@@ -528,9 +530,7 @@ export class DirectorySyncService {
   async runScheduled(): Promise<SyncRunResult | null> {
     const settings = await this.deps.store.loadSettings();
     if (!settings) return null;
-    const lastFull = (await this.deps.store.listRuns(200)).find(
-      (run) => run.kind === 'full' && !run.dryRun && run.status === 'succeeded',
-    );
+    const lastFull = await this.deps.store.lastSucceededFullRun();
     if (!lastFull || lastFull.mappingsVersion !== settings.mappingsVersion) return this.runFull();
     return this.runDelta();
   }

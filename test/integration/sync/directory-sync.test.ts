@@ -280,6 +280,26 @@ describe.each(dialectsUnderTest)('directory sync on $name', (dialect) => {
     ]);
   });
 
+  it('schedules a delta after a succeeded full run, however many runs stopped since', async () => {
+    const first = await full(messy);
+    // 250 runs that did not succeed since (say four days of stops at the deletion threshold).
+    const row = await database.store.db
+      .selectFrom('directory_sync_runs')
+      .selectAll()
+      .where('id', '=', first.runId)
+      .executeTakeFirstOrThrow();
+    const later = Array.from({ length: 250 }, (_, index) => ({
+      ...row,
+      id: `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`,
+      kind: 'delta',
+      status: 'failed',
+      started_at: `2999-01-01T00:00:${String(index % 60).padStart(2, '0')}.${String(index).padStart(3, '0')}Z`,
+    }));
+    await database.store.db.insertInto('directory_sync_runs').values(later).execute();
+    const scheduled = await container.directorySync.runScheduled();
+    expect(scheduled?.kind).toBe('delta');
+  });
+
   it('finds nothing to do on a second full run, and updates what changed with an audit event', async () => {
     await full(messy);
     expect((await full(messy)).counts).toMatchObject({ read: 5, added: 0, updated: 0, unchanged: 5, deleted: 0 });
