@@ -156,6 +156,30 @@ export interface DataColumn<Row> {
   readonly cellClass?: (row: Row) => string | undefined;
 }
 
+/** A problem of a form page: a message, or a field's id and its message (linked to the field). */
+export type PageProblem = string | readonly [field: string, message: string];
+
+/** The error summary at the top of a page: nothing without problems; each one linked to its field when it has one. */
+export function ProblemSummary({ heading, problems }: { heading: string; problems: readonly PageProblem[] }) {
+  if (problems.length === 0) return null;
+  return (
+    <div class="errors" role="alert" id="problems">
+      <h2>{heading}</h2>
+      <ul>
+        {problems.map((problem) =>
+          typeof problem === 'string' ? (
+            <li key={problem}>{problem}</li>
+          ) : (
+            <li key={problem[0]}>
+              <a href={`#${problem[0]}`}>{problem[1]}</a>
+            </li>
+          ),
+        )}
+      </ul>
+    </div>
+  );
+}
+
 /**
  * The portal's one table: `th scope="col"` headers, a caption (visually hidden unless `showCaption`), and each
  * body cell's column header in `data-label`, which the style sheet shows before the cell on narrow screens, where

@@ -11,6 +11,7 @@ import {
   adminBasePath,
   adminCookies,
   languageOf,
+  ProblemSummary,
   queryText,
   requireAdmin,
   seeOther,
@@ -217,14 +218,7 @@ function SignInPage({
   return (
     <Page language={language} title={t.signInHeading} branding={branding}>
       <h1>{t.signInHeading}</h1>
-      {problem ? (
-        <div class="errors" role="alert" id="problems">
-          <h2>{t.problemHeading}</h2>
-          <ul>
-            <li>{adminProblem(language, problem)}</li>
-          </ul>
-        </div>
-      ) : null}
+      <ProblemSummary heading={t.problemHeading} problems={problem ? [adminProblem(language, problem)] : []} />
       {status ? (
         <p class="status" role="status">
           {status}

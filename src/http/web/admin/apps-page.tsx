@@ -13,6 +13,7 @@ import {
   type AdminView,
   adminBasePath,
   DataTable,
+  ProblemSummary,
   queryText,
   seeOther,
 } from './admin-kit.js';
@@ -227,18 +228,7 @@ export function AppsPage({
   return (
     <AdminPage view={view} title={t.appsHeading} current="apps">
       <h1>{t.appsHeading}</h1>
-      {problems.length > 0 ? (
-        <div class="errors" role="alert" id="problems">
-          <h2>{t.problemHeading}</h2>
-          <ul>
-            {problems.map(([field, message]) => (
-              <li key={field}>
-                <a href={`#${field}`}>{message}</a>
-              </li>
-            ))}
-          </ul>
-        </div>
-      ) : null}
+      <ProblemSummary heading={t.problemHeading} problems={problems} />
       <p>{t.appsIntro}</p>
       {canManage ? null : (
         <p class="warning" role="status">

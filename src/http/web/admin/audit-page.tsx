@@ -12,6 +12,7 @@ import {
   adminBasePath,
   DataTable,
   DateTime,
+  ProblemSummary,
   queryText,
 } from './admin-kit.js';
 import type { AdminMessages } from './admin-messages.js';
@@ -262,18 +263,7 @@ export function AuditLogPage({
   return (
     <AdminPage view={view} title={t.auditHeading} current="audit">
       <h1>{t.auditHeading}</h1>
-      {problems.length > 0 ? (
-        <div class="errors" role="alert" id="problems">
-          <h2>{t.problemHeading}</h2>
-          <ul>
-            {problems.map(([field, message]) => (
-              <li key={field}>
-                <a href={`#${field}`}>{message}</a>
-              </li>
-            ))}
-          </ul>
-        </div>
-      ) : null}
+      <ProblemSummary heading={t.problemHeading} problems={problems} />
       <form method="get" action={auditPath} class="filters" aria-label={t.auditFilters}>
         <DateField name="from" label={t.auditFrom} value={values.from} error={errors.from} />
         <DateField name="to" label={t.auditTo} value={values.to} error={errors.to} />

@@ -24,6 +24,7 @@ import {
   adminCookies,
   CsrfField,
   DataTable,
+  ProblemSummary,
   seeOther,
 } from './admin-kit.js';
 import { requireAdminPage } from './admin-page-guard.js';
@@ -272,14 +273,7 @@ function BulkPage({
   return (
     <AdminPage view={view} title={t.bulkHeading} current="bulk">
       <h1>{t.bulkHeading}</h1>
-      {problem ? (
-        <div class="errors" role="alert" id="problems">
-          <h2>{t.problemHeading}</h2>
-          <ul>
-            <li>{problem}</li>
-          </ul>
-        </div>
-      ) : null}
+      <ProblemSummary heading={t.problemHeading} problems={problem ? [problem] : []} />
       {canImport ? (
         <section aria-labelledby="import-heading">
           <h2 id="import-heading">{t.bulkImportHeading}</h2>

@@ -1,7 +1,7 @@
 import type { ComponentChildren, VNode } from 'preact';
 import type { ContactSource, MethodReadiness } from '../../../domain/authentication-methods.js';
 import type { MethodsOverview } from '../../../services/authentication/authentication-method-service.js';
-import { AdminForm, AdminPage, type AdminView, DataTable } from './admin-kit.js';
+import { AdminForm, AdminPage, type AdminView, DataTable, ProblemSummary } from './admin-kit.js';
 import type { AdminMessages } from './admin-messages.js';
 import { userPath } from './users-pages.js';
 
@@ -41,20 +41,6 @@ const sourceLabel = (t: AdminMessages, source: ContactSource | null) =>
         profileOtherMails: t.sourceProfileOtherMails,
         securityQuestions: t.sourceSecurityQuestions,
       }[source];
-
-function Problems({ view, messages }: { view: AdminView; messages: readonly string[] }) {
-  if (messages.length === 0) return null;
-  return (
-    <div class="errors" role="alert" id="problems">
-      <h2>{view.t.problemHeading}</h2>
-      <ul>
-        {messages.map((message) => (
-          <li key={message}>{message}</li>
-        ))}
-      </ul>
-    </div>
-  );
-}
 
 /** `/admin/users/{id}/authentication-methods`: usable methods and why, the methods, and the helpdesk's actions. */
 export function MethodsPage({
@@ -238,7 +224,7 @@ export function MethodFormPage({
   return (
     <AdminPage view={view} title={heading} current="users">
       <h1>{heading}</h1>
-      <Problems view={view} messages={problem ? [problem] : []} />
+      <ProblemSummary heading={view.t.problemHeading} problems={problem ? [problem] : []} />
       <AdminForm session={view.session} action={`${methodsPath(userId)}/${mode}`} novalidate>
         {mode === 'add' ? (
           <>
@@ -327,7 +313,7 @@ export function ResetPasswordPage({
     <AdminPage view={view} title={t.resetHeading} current="users">
       <h1>{t.resetHeading}</h1>
       <p>{userName}</p>
-      <Problems view={view} messages={problem ? [problem] : []} />
+      <ProblemSummary heading={view.t.problemHeading} problems={problem ? [problem] : []} />
       <p>{t.resetIntro}</p>
       {synced ? <p>{t.resetSynced}</p> : null}
       <AdminForm session={view.session} action={`${methodsPath(userId)}/reset-password`} novalidate>

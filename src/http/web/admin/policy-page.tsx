@@ -25,6 +25,7 @@ import {
   adminBasePath,
   DataTable,
   DateTime,
+  ProblemSummary,
   queryText,
   seeOther,
 } from './admin-kit.js';
@@ -492,18 +493,10 @@ export function PolicyPage({
   return (
     <AdminPage view={view} title={t.policyHeading} current="policy">
       <h1>{t.policyHeading}</h1>
-      {problems.length > 0 ? (
-        <div class="errors" role="alert" id="problems">
-          <h2>{t.problemHeading}</h2>
-          <ul>
-            {problems.map(([field, message]) => (
-              <li key={field}>
-                <a href={`#${problemTarget(field)}`}>{message}</a>
-              </li>
-            ))}
-          </ul>
-        </div>
-      ) : null}
+      <ProblemSummary
+        heading={t.problemHeading}
+        problems={problems.map(([field, message]) => [problemTarget(field), message] as const)}
+      />
       {status ? (
         <p class="status" role="status">
           {status}

@@ -26,6 +26,7 @@ import {
   adminBasePath,
   DataTable,
   DateTime,
+  ProblemSummary,
   seeOther,
 } from './admin-kit.js';
 import { requireAdminPage } from './admin-page-guard.js';
@@ -492,18 +493,7 @@ export function SyncPage({
   return (
     <AdminPage view={view} title={t.syncHeading} current="sync">
       <h1>{t.syncHeading}</h1>
-      {problems.length > 0 ? (
-        <div class="errors" role="alert" id="problems">
-          <h2>{t.problemHeading}</h2>
-          <ul>
-            {problems.map(([field, message]) => (
-              <li key={field}>
-                <a href={`#${field}`}>{message}</a>
-              </li>
-            ))}
-          </ul>
-        </div>
-      ) : null}
+      <ProblemSummary heading={t.problemHeading} problems={problems} />
       {status ? (
         <p class="status" role="status">
           {status}
