@@ -53,7 +53,19 @@ export interface RequestContext {
   readonly ipAddress: string | null;
 }
 
+const initiators = new WeakMap<RequestContext, AuditInitiator>();
+
+/** Who made the change; one frozen object per request context (a bulk job audits thousands of changes with it). */
 export function auditInitiator(context: RequestContext): AuditInitiator {
+  let initiator = initiators.get(context);
+  if (initiator === undefined) {
+    initiator = deepFreeze(initiatorOf(context));
+    initiators.set(context, initiator);
+  }
+  return initiator;
+}
+
+function initiatorOf(context: RequestContext): AuditInitiator {
   const { principal } = context;
   if (principal.kind === 'application') {
     return { app: { appId: principal.appId, displayName: null } };
@@ -64,6 +76,11 @@ export function auditInitiator(context: RequestContext): AuditInitiator {
     };
   }
   return { user: { id: null, userPrincipalName: `operator:${principal.name}`, ipAddress: context.ipAddress } };
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const inner of Object.values(value)) if (typeof inner === 'object' && inner !== null) Object.freeze(inner);
+  return Object.freeze(value);
 }
 
 const secretProperties: ReadonlySet<string> = new Set(['passwordProfile', 'password', 'clientSecret', 'secret']);

