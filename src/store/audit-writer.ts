@@ -15,15 +15,16 @@ export function timeOrderedUuid(at: Date): string {
 }
 
 /** The last time and initiator written, with their texts: a batch writes many events with the same ones. */
-let lastAt: Date | undefined;
+let lastTime = Number.NaN;
 let lastAtText = '';
 let lastInitiator: unknown;
 let lastInitiatorText = '';
 
 /** The `audit_events` row for a draft; shared with the SQLite prepared-statement path of the user repository. */
 export function auditEventRow(draft: AuditEventDraft, at: Date): Insertable<AuditEventTable> {
-  if (at !== lastAt || lastAt.getTime() !== at.getTime()) {
-    lastAt = at;
+  const time = at.getTime();
+  if (time !== lastTime) {
+    lastTime = time;
     lastAtText = at.toISOString();
   }
   // The same (frozen) initiator object for every event of one request context: see `auditInitiator`.
