@@ -281,11 +281,13 @@ export class SqlDirectorySyncRepository {
   async endRun(
     id: string,
     end: {
-      status: 'succeeded' | 'failed';
+      status: 'succeeded' | 'failed' | typeof deletionThresholdExceeded;
       finishedAt: string;
       counts: SyncCounts;
       message: string | null;
       issues: readonly SyncIssue[];
+      pendingDeletions?: number;
+      deletionThreshold?: number;
     },
     audit: AuditEventDraft,
   ): Promise<void> {
@@ -297,12 +299,30 @@ export class SqlDirectorySyncRepository {
           finished_at: end.finishedAt,
           counts: JSON.stringify(end.counts),
           message: end.message,
+          ...(end.pendingDeletions === undefined ? {} : { pending_deletions: end.pendingDeletions }),
+          ...(end.deletionThreshold === undefined ? {} : { deletion_threshold: end.deletionThreshold }),
         })
         .where('id', '=', id)
         .execute();
       await insertIssues(trx, id, end.issues);
       await insertAuditEvent(trx, audit);
     });
+  }
+
+  /**
+   * For a dry run, which stamps nothing: how many synced users a real run's end would soft-delete, those in `seen`
+   * (met by this run), in `excluded` (already counted) and, for a delta, with an anchor in `anchorsInScope` left out.
+   */
+  async countUnseenSynced(
+    seen: ReadonlySet<string>,
+    anchorsInScope: ReadonlySet<string> | undefined,
+    excluded: ReadonlySet<string>,
+  ): Promise<number> {
+    let count = 0;
+    for await (const chunk of unseenUsers(this.db, (row) => seen.has(row.id), anchorsInScope, excluded)) {
+      count += chunk.length;
+    }
+    return count;
   }
 
   async lastWatermark(): Promise<string | null> {
@@ -470,7 +490,9 @@ export class SqlDirectorySyncRepository {
   ): Promise<number | null> {
     const held = new Set(finish.softDeletes.map((item) => item.id));
     const anchorsInScope = finish.deleteUnseen?.anchorsInScope;
-    const unseen = finish.deleteUnseen ? unseenUsers(trx, write.runId, anchorsInScope, held) : undefined;
+    const unseen = finish.deleteUnseen
+      ? unseenUsers(trx, (row) => row.sync_seen_run === write.runId, anchorsInScope, held)
+      : undefined;
     const limit = finish.deletionThreshold?.limit;
     let toDelete: UserRef[] | undefined;
     if (limit !== undefined) {
@@ -762,8 +784,8 @@ function toColumns(changes: SyncedUserChanges, now: string) {
  * walk is past it).
  */
 async function* unseenUsers(
-  trx: Transaction<Database>,
-  runId: string,
+  trx: Transaction<Database> | Kysely<Database>,
+  wasSeen: (row: { readonly id: string; readonly sync_seen_run: string | null }) => boolean,
   anchorsInScope: ReadonlySet<string> | undefined,
   excluded: ReadonlySet<string>,
 ): AsyncIterable<UserRef[]> {
@@ -792,7 +814,7 @@ async function* unseenUsers(
       (row) =>
         row.on_premises_sync_enabled === 1 &&
         row.soft_deleted_at === null &&
-        row.sync_seen_run !== runId &&
+        !wasSeen(row) &&
         !excluded.has(row.id) &&
         (!anchorsInScope || row.on_premises_immutable_id === null || !anchorsInScope.has(row.on_premises_immutable_id)),
     );

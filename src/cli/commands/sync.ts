@@ -198,7 +198,11 @@ export function registerSyncCommands(program: Command, io: CliIo): void {
           throw new DomainError(
             'sync_deletion_threshold_exceeded',
             params,
-            `directory sync run ${result.runId} stopped: it would soft-delete ${params.count} users, more than the ` +
+            `${
+              result.dryRun
+                ? `dry run ${result.runId}: a real run would stop here:`
+                : `directory sync run ${result.runId} stopped:`
+            } it would soft-delete ${params.count} users, more than the ` +
               `deletion threshold (${params.threshold}); no user was deleted. Check the scope (sspr sync status), ` +
               `then run \`sspr sync run${result.kind === 'full' ? ' --full' : ''} --allow-deletions\` once or raise it ` +
               '(sspr sync configure --deletion-threshold N).',

@@ -227,18 +227,32 @@ export interface SyncStore {
   leaseHolder(): Promise<{ holder: string; expiresAt: string } | null>;
   releaseLease(holder: string): Promise<void>;
   startRun(run: SyncRunRecord, audit: AuditEventDraft): Promise<void>;
-  /** Ends a run that did not reach its last page (failure) or a dry run, with its counts and issues. */
+  /**
+   * Ends a run that did not reach its last page (failure) or a dry run, with its counts and issues; a dry run that a
+   * real run's deletion threshold would stop also records those deletions and that threshold.
+   */
   endRun(
     id: string,
     end: {
-      status: 'succeeded' | 'failed';
+      status: 'succeeded' | 'failed' | typeof deletionThresholdExceeded;
       finishedAt: string;
       counts: SyncCounts;
       message: string | null;
       issues: readonly SyncIssue[];
+      pendingDeletions?: number;
+      deletionThreshold?: number;
     },
     audit: AuditEventDraft,
   ): Promise<void>;
+  /**
+   * For a dry run (which stamps nothing): how many synced users a real run's end would soft-delete, leaving out
+   * those in `seen`, those in `excluded` and, when given, those whose anchor is in `anchorsInScope`.
+   */
+  countUnseenSynced(
+    seen: ReadonlySet<string>,
+    anchorsInScope: ReadonlySet<string> | undefined,
+    excluded: ReadonlySet<string>,
+  ): Promise<number>;
   /** The watermark of the latest succeeded run that wrote one (dry runs never do). */
   lastWatermark(): Promise<string | null>;
   /** The anchors of the objects in error (not warnings) in that same run. */
@@ -620,7 +634,8 @@ export class DirectorySyncService {
     since?: string,
   ): Promise<SyncRunResult> {
     const dryRun = options.dryRun === true;
-    const allowDeletions = options.allowDeletions === true && !dryRun;
+    // A dry run shows what the same run would do for real, deletion threshold (and its override) included.
+    const allowDeletions = options.allowDeletions === true;
     const threshold = allowDeletions || settings.deletionThreshold === 0 ? null : settings.deletionThreshold;
     const runId = this.deps.newId();
     const holder = `${this.deps.instanceName}:${runId}`;
@@ -653,6 +668,9 @@ export class DirectorySyncService {
     // Soft deletions found along the run (AD tombstones), by user id: applied with the last page, or not at all
     // when the run stops at the deletion threshold. Users only (their audit events are made then): small.
     const heldDeletes = new Map<string, SyncedUserRef>();
+    // A dry run stamps nothing, so it keeps the users it met to count the end-of-run deletions (ids only).
+    const seenInDryRun = new Set<string>();
+    let anchorsInScope: ReadonlySet<string> | undefined;
     let pendingDeletions: number | null = null;
     try {
       await this.deps.store.startRun(
@@ -717,8 +735,9 @@ export class DirectorySyncService {
         const { softDeletes, ...planned } = await this.planPage(current.value, context, counts);
         for (const id of planned.seen) heldDeletes.delete(id);
         for (const item of softDeletes) heldDeletes.set(item.id, item);
-        const anchorsInScope = last ? await anchorScan : undefined;
+        if (last) anchorsInScope = await anchorScan;
         if (dryRun) {
+          for (const id of planned.seen) seenInDryRun.add(id);
           pendingIssues.push(...planned.issues);
           // Bounded: a dry run reports its first issues, and counts all of them.
           if (pendingIssues.length > 10_000) pendingIssues = pendingIssues.slice(0, 10_000);
@@ -786,18 +805,34 @@ export class DirectorySyncService {
         current = next;
       }
       if (dryRun) {
-        // A dry run reports the deletions it found along the way (the end-of-run ones need the writes).
-        counts.deleted += heldDeletes.size;
+        // The deletions a real run would make: those found along the way, and at the end the synced users it did
+        // not meet (a full run) or whose anchor the delta's scan did not find. Over the threshold, none of them.
+        const unseen =
+          kind === 'full' || anchorsInScope
+            ? await this.deps.store.countUnseenSynced(seenInDryRun, anchorsInScope, new Set(heldDeletes.keys()))
+            : 0;
+        const wouldDelete = heldDeletes.size + unseen;
+        const stop =
+          threshold !== null && wouldDelete > threshold ? { pendingDeletions: wouldDelete, threshold } : null;
+        if (stop) pendingDeletions = stop.pendingDeletions;
+        else counts.deleted += wouldDelete;
+        const status = stop ? deletionThresholdExceeded : 'succeeded';
         await this.deps.store.endRun(
           runId,
           {
-            status: 'succeeded',
+            status,
             finishedAt: this.deps.clock().toISOString(),
             counts,
-            message: null,
+            message: stop
+              ? formatErrorMessage('sync_deletion_threshold_exceeded', {
+                  count: stop.pendingDeletions,
+                  threshold: stop.threshold,
+                })
+              : null,
             issues: pendingIssues,
+            ...(stop ? { pendingDeletions: stop.pendingDeletions, deletionThreshold: stop.threshold } : {}),
           },
-          endAudit(counts, 'succeeded'),
+          endAudit(counts, status),
         );
       }
       if (pendingDeletions !== null && threshold !== null) {

@@ -82,6 +82,12 @@ describe('sspr sync with the deletion threshold', { timeout: 60_000 }, () => {
 
   it('stops a run that would delete 6 users, says why and how to go on, and exits non-zero', async () => {
     await deleteEntries([0, 1, 2, 3, 4, 5]);
+    // A dry run first: it predicts the stop, exits non-zero as the real run would, and changes nothing.
+    const dry = await sspr(['sync', 'run', '--dry-run', ...store]);
+    expect(dry.code).toBe(1);
+    expect(dry.error?.message).toMatch(/^dry run \S+: a real run would stop here: it would soft-delete 6 users/);
+    expect(await liveUsers()).toBe(10);
+
     const stopped = await sspr(['sync', 'run', ...store]);
     expect(stopped.code).toBe(1);
     expect(stopped.stdout).toMatch(/status\s+.*\bdeletionThreshold\b/);

@@ -49,6 +49,26 @@ describe.each(dialectsUnderTest)('directory sync deletion threshold on $name', {
       `dn: uid=${uid(9)},ou=people,${slapd.baseDn}\nchangetype: modify\nreplace: mobile\nmobile: +1 2065550999\n`,
     );
 
+    // Dry runs predict the stop (the delta through its anchor scan, the full run by the users it did not meet).
+    const dryRuns = [
+      () => container.directorySync.runDelta({ dryRun: true }),
+      () => container.directorySync.runFull({ dryRun: true }),
+    ];
+    for (const dryRun of dryRuns) {
+      expect(await dryRun()).toMatchObject({
+        dryRun: true,
+        status: 'stopped-deletion-threshold-exceeded',
+        counts: { deleted: 0 },
+        pendingDeletions: 6,
+        deletionThreshold: 5,
+      });
+    }
+    expect(await container.directorySync.runDelta({ dryRun: true, allowDeletions: true })).toMatchObject({
+      status: 'succeeded',
+      counts: { deleted: 6 },
+    });
+    expect(await live()).toEqual(range(0, 9).map(uid));
+
     const delta = await container.directorySync.runDelta();
     expect(delta).toMatchObject({
       kind: 'delta',

@@ -557,6 +557,18 @@ describe.each(dialectsUnderTest)('directory sync on $name', (dialect) => {
     it('full runs: up to the threshold deletes, more stops with creates and updates applied, 0 is no limit', async () => {
       await container.directorySync.update(operator, { deletionThreshold: 5 });
       await full(ten);
+      // A dry run counts the users a full run would not meet, as the real run does (before, it reported 0).
+      expect(
+        await full(
+          ten.filter((person) => person.n > 5),
+          { dryRun: true },
+        ),
+      ).toMatchObject({
+        dryRun: true,
+        status: 'succeeded',
+        counts: { deleted: 5 },
+      });
+      expect(await live()).toHaveLength(10);
       // Exactly the threshold is not more than it: deleted.
       expect(await full(ten.filter((person) => person.n > 5))).toMatchObject({
         status: 'succeeded',
@@ -572,6 +584,15 @@ describe.each(dialectsUnderTest)('directory sync on $name', (dialect) => {
 
       await container.directorySync.update(operator, { deletionThreshold: 3 });
       const target: Person[] = [{ n: 6, title: 'Director' }, { n: 12 }];
+      // The dry run predicts the stop, and changes nothing.
+      expect(await full(target, { dryRun: true })).toMatchObject({
+        dryRun: true,
+        status: 'stopped-deletion-threshold-exceeded',
+        counts: { added: 1, updated: 1, deleted: 0 },
+        pendingDeletions: 4,
+        deletionThreshold: 3,
+      });
+      expect(await live()).toEqual(upns([6, 7, 8, 9, 10]));
       const stopped = await full(target);
       expect(stopped).toMatchObject({
         status: 'stopped-deletion-threshold-exceeded',
@@ -648,10 +669,25 @@ describe.each(dialectsUnderTest)('directory sync on $name', (dialect) => {
       });
       expect(again.deltasFrom).toEqual(['w1']);
 
-      // A dry run reports them without the threshold (it deletes nothing anyway).
+      // A dry run shows what a real run would do: stop; and, allowed, delete them.
       later();
       const dry = await container.directorySync.runDelta({ source: again, dryRun: true });
-      expect(dry).toMatchObject({ status: 'succeeded', counts: { deleted: 6 } });
+      expect(dry).toMatchObject({
+        dryRun: true,
+        status: 'stopped-deletion-threshold-exceeded',
+        counts: { deleted: 0 },
+        pendingDeletions: 6,
+        deletionThreshold: 5,
+      });
+      expect(await container.directorySync.findRun(dry.runId)).toMatchObject({
+        dryRun: true,
+        status: 'stopped-deletion-threshold-exceeded',
+        pendingDeletions: 6,
+      });
+      later();
+      const dryAllowed = await container.directorySync.runDelta({ source: again, dryRun: true, allowDeletions: true });
+      expect(dryAllowed).toMatchObject({ status: 'succeeded', counts: { deleted: 6 }, pendingDeletions: null });
+      expect(await live()).toEqual(upns([...ten.map((person) => person.n), 11]));
 
       // Allowed once: deleted, and the watermark moves on.
       later();
