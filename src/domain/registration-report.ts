@@ -97,7 +97,10 @@ export interface SsprReadinessSummary {
   prePopulatedOnly: number;
   /** Users for whom each method is usable now. */
   byMethod: Record<SsprMethod, number>;
-  /** Methods present but unusable, by reason (one count per user and method). */
+  /**
+   * Users with contact data present but unusable, by reason: a user counts once per reason however many of their
+   * methods it concerns, so each figure is the length of the admin portal's users list filtered by that reason.
+   */
   unusable: Partial<Record<Exclude<UnusableReason, 'not_set'>, number>>;
   /** Users holding any directory role (the administrator policy applies to them). */
   admins: number;
@@ -122,10 +125,11 @@ export function addToReadinessSummary(summary: SsprReadinessSummary, readiness: 
   if (readiness.isSsprRegistered) summary.registered += 1;
   if (readiness.isSsprCapable && !readiness.isSsprRegistered) summary.prePopulatedOnly += 1;
   if (isAdmin) summary.admins += 1;
+  const reasons = new Set<UnusableDataReason>();
   for (const method of readiness.methods) {
     if (method.usable) summary.byMethod[method.method] += 1;
-    else if (method.reason !== null && method.reason !== 'not_set') {
-      summary.unusable[method.reason] = (summary.unusable[method.reason] ?? 0) + 1;
-    }
+    else if (method.reason !== null && method.reason !== 'not_set') reasons.add(method.reason);
   }
+  // Once per user and reason: two phones out of format are one user to fix.
+  for (const reason of reasons) summary.unusable[reason] = (summary.unusable[reason] ?? 0) + 1;
 }
