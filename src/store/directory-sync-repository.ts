@@ -319,7 +319,9 @@ export class SqlDirectorySyncRepository {
     excluded: ReadonlySet<string>,
   ): Promise<number> {
     let count = 0;
-    for await (const chunk of unseenUsers(this.db, (row) => seen.has(row.id), anchorsInScope, excluded)) {
+    // The prepared scan reads the connection directly: only while no transaction holds it.
+    const scan = this.prepared && !this.prepared.busy ? this.prepared.scanUsers() : usersById(this.db);
+    for await (const chunk of unseenUsers(scan, (row) => seen.has(row.id), anchorsInScope, excluded)) {
       count += chunk.length;
     }
     return count;
@@ -491,7 +493,12 @@ export class SqlDirectorySyncRepository {
     const held = new Set(finish.softDeletes.map((item) => item.id));
     const anchorsInScope = finish.deleteUnseen?.anchorsInScope;
     const unseen = finish.deleteUnseen
-      ? unseenUsers(trx, (row) => row.sync_seen_run === write.runId, anchorsInScope, held)
+      ? unseenUsers(
+          rows.scanUsers?.() ?? usersById(trx),
+          (row) => row.sync_seen_run === write.runId,
+          anchorsInScope,
+          held,
+        )
       : undefined;
     const limit = finish.deletionThreshold?.limit;
     let toDelete: UserRef[] | undefined;
@@ -598,6 +605,8 @@ interface RowWriter {
   ): Promise<void> | void;
   markSeen(ids: readonly string[], runId: string, now: string): Promise<void> | void;
   insertIssues(runId: string, issues: readonly SyncIssue[]): Promise<void> | void;
+  /** Every user a chunk at a time, in the cheapest order; absent: `usersById`. */
+  scanUsers?(): Iterable<readonly ScannedUser[]>;
 }
 
 class KyselyRowWriter implements RowWriter {
@@ -647,6 +656,57 @@ class SqliteRowWriter implements RowWriter {
   private readonly statements = new Map<string, SqliteDatabase.Statement>();
 
   constructor(private readonly sqlite: SqliteDatabase.Database) {}
+
+  /** A transaction holds the connection (outside the page transactions, the prepared statements must wait). */
+  get busy(): boolean {
+    return this.sqlite.inTransaction;
+  }
+
+  /**
+   * Every user in the table's own (rowid) order, as arrays: a sequential read of the table, where a walk by id reads
+   * the id index and then looks each row up (100,000 users: a tenth of the time). Stable within one transaction.
+   */
+  *scanUsers(): Iterable<readonly ScannedUser[]> {
+    const statement = this.rawStatement(
+      `select rowid, ${scannedColumns.map((column) => `"${column}"`).join(', ')} from "users" where rowid > ? order by rowid limit ?`,
+    );
+    let after = 0;
+    for (;;) {
+      const rows = statement.all(after, chunkSize) as unknown[][];
+      if (rows.length === 0) return;
+      after = (rows[rows.length - 1] as unknown[])[0] as number;
+      yield rows.map(
+        ([
+          ,
+          id,
+          display_name,
+          user_principal_name,
+          on_premises_immutable_id,
+          on_premises_sync_enabled,
+          soft_deleted_at,
+          sync_seen_run,
+        ]) =>
+          ({
+            id,
+            display_name,
+            user_principal_name,
+            on_premises_immutable_id,
+            on_premises_sync_enabled,
+            soft_deleted_at,
+            sync_seen_run,
+          }) as ScannedUser,
+      );
+    }
+  }
+
+  private rawStatement(text: string): SqliteDatabase.Statement {
+    let statement = this.statements.get(`raw:${text}`);
+    if (!statement) {
+      statement = this.sqlite.prepare(text).raw(true);
+      this.statements.set(`raw:${text}`, statement);
+    }
+    return statement;
+  }
 
   insertUser(
     values: Insertable<UserTable>,
@@ -783,33 +843,58 @@ function toColumns(changes: SyncedUserChanges, now: string) {
  * loads every user at once; a caller that soft-deletes a chunk before reading the next one is not affected (the
  * walk is past it).
  */
-async function* unseenUsers(
-  trx: Transaction<Database> | Kysely<Database>,
-  wasSeen: (row: { readonly id: string; readonly sync_seen_run: string | null }) => boolean,
-  anchorsInScope: ReadonlySet<string> | undefined,
-  excluded: ReadonlySet<string>,
-): AsyncIterable<UserRef[]> {
+/** The columns the end-of-run deletion scan reads. */
+type ScannedUser = Pick<
+  Selectable<UserTable>,
+  | 'id'
+  | 'display_name'
+  | 'user_principal_name'
+  | 'on_premises_immutable_id'
+  | 'on_premises_sync_enabled'
+  | 'soft_deleted_at'
+  | 'sync_seen_run'
+>;
+
+const scannedColumns = [
+  'id',
+  'display_name',
+  'user_principal_name',
+  'on_premises_immutable_id',
+  'on_premises_sync_enabled',
+  'soft_deleted_at',
+  'sync_seen_run',
+] as const satisfies readonly (keyof ScannedUser)[];
+
+/** Every user, a chunk at a time, along the primary key (Kysely, both dialects). */
+async function* usersById(db: Transaction<Database> | Kysely<Database>): AsyncIterable<readonly ScannedUser[]> {
   let after = '';
   for (;;) {
-    // A walk along the primary key, filtered here: any condition in the query lets the database pick another
+    // A walk along the primary key, filtered by the caller: any condition in the query lets the database pick another
     // index and sort every synced user again for each chunk (quadratic when most users are unseen, as in a delta).
-    const rows = await trx
+    const rows = await db
       .selectFrom('users')
-      .select([
-        'id',
-        'display_name',
-        'user_principal_name',
-        'on_premises_immutable_id',
-        'on_premises_sync_enabled',
-        'soft_deleted_at',
-        'sync_seen_run',
-      ])
+      .select(scannedColumns)
       .where('id', '>', after)
       .orderBy('id')
       .limit(chunkSize)
       .execute();
     if (rows.length === 0) return;
     after = rows[rows.length - 1]?.id ?? after;
+    yield rows;
+  }
+}
+
+/**
+ * The synced, live users a run did not see (`wasSeen`), leaving out `excluded` and, when given, those whose anchor is
+ * in `anchorsInScope` (a delta's scan found them), a chunk at a time.
+ */
+async function* unseenUsers(
+  scan: AsyncIterable<readonly ScannedUser[]> | Iterable<readonly ScannedUser[]>,
+  wasSeen: (row: ScannedUser) => boolean,
+  anchorsInScope: ReadonlySet<string> | undefined,
+  excluded: ReadonlySet<string>,
+): AsyncIterable<UserRef[]> {
+  for await (const rows of scan) {
     const gone = rows.filter(
       (row) =>
         row.on_premises_sync_enabled === 1 &&
