@@ -45,6 +45,7 @@ import type { TenantContext } from './services/tenant/tenant-context.js';
 import { ThrottleService } from './services/throttling/throttle-service.js';
 import { ContactExportService } from './services/users/contact-export-service.js';
 import { ContactImportService } from './services/users/contact-import-service.js';
+import { HeldContactUploads } from './services/users/held-contact-uploads.js';
 import { UserService } from './services/users/user-service.js';
 import { SqlAppRepository } from './store/app-repository.js';
 import { SqlAuditLogRepository } from './store/audit-log-repository.js';
@@ -55,6 +56,7 @@ import { SqlDeliveryRepository } from './store/delivery-repository.js';
 import { SqlDeviceCodeRepository } from './store/device-code-repository.js';
 import { SqlDirectoryRoleRepository } from './store/directory-role-repository.js';
 import { SqlDirectorySyncRepository } from './store/directory-sync-repository.js';
+import { SqlHeldUploadRepository } from './store/held-upload-repository.js';
 import { SqlOutboxRepository } from './store/outbox-repository.js';
 import { SecretBox } from './store/secret-box.js';
 import { SqlSelfServiceFlowRepository } from './store/self-service-flow-repository.js';
@@ -103,6 +105,8 @@ export interface Container {
   readonly contactImports: ContactImportService;
   /** Contact info and registration status as CSV, streamed (docs/bulk-import.md). */
   readonly contactExport: ContactExportService;
+  /** The admin portal's previewed CSV files, waiting for "Apply". */
+  readonly heldContactUploads: HeldContactUploads;
   /**
    * Runs directory sync on its schedule (`serve`): a delta run every `intervalMinutes`, a full run after a mapping
    * change; nothing while sync is not configured. Stopped by the returned function or `close()`.
@@ -246,6 +250,9 @@ export async function createContainer(config: Config, overrides: ContainerOverri
           clock,
           newId,
         }),
+    );
+    const heldContactUploads = lazy(
+      () => new HeldContactUploads({ store: new SqlHeldUploadRepository(database.db), clock }),
     );
     const contactExport = lazy(
       () =>
@@ -519,6 +526,9 @@ export async function createContainer(config: Config, overrides: ContainerOverri
       },
       get contactExport() {
         return contactExport();
+      },
+      get heldContactUploads() {
+        return heldContactUploads();
       },
       get codeDelivery() {
         return codeDelivery();

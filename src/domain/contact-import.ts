@@ -601,3 +601,14 @@ export function resultCells(row: RowOutcome): string[] {
       .join(' | '),
   ].map(spreadsheetSafe);
 }
+
+/** A CSV previewed in the admin portal and held for "Apply" (the id and the owner only as hashes). */
+export interface HeldUploadRecord {
+  readonly idHash: string;
+  readonly ownerHash: string;
+  readonly filename: string;
+  readonly data: Buffer;
+  readonly options: ImportOptions;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+}

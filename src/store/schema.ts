@@ -37,6 +37,7 @@ export interface Database {
   contact_import_jobs: ContactImportJobTable;
   contact_import_results: ContactImportResultTable;
   throttle_buckets: ThrottleBucketTable;
+  held_contact_uploads: HeldContactUploadTable;
 }
 
 /** A throttling token bucket shared by server instances (PostgreSQL). */
@@ -388,4 +389,16 @@ export interface ContactImportResultTable {
   job_id: string;
   first_line: number;
   outcomes: string;
+}
+
+/** A CSV previewed in the admin portal and waiting to be applied (migration 0012). */
+export interface HeldContactUploadTable {
+  id_hash: string;
+  owner_hash: string;
+  filename: string;
+  data: Buffer;
+  size: number;
+  options: string;
+  created_at: string;
+  expires_at: string;
 }

@@ -10,6 +10,7 @@ import * as contactImports from './0008-contact-imports.js';
 import * as throttleBuckets from './0009-throttle-buckets.js';
 import * as usersSoftDeletedPartialIndex from './0010-users-soft-deleted-partial-index.js';
 import * as directorySyncDeletionThreshold from './0011-directory-sync-deletion-threshold.js';
+import * as heldContactUploads from './0012-held-contact-uploads.js';
 
 /** Numbered migrations, listed statically so they work from `src` (tsx) and `dist` alike. */
 const migrations: Record<string, Migration> = {
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '0009-throttle-buckets': throttleBuckets,
   '0010-users-soft-deleted-partial-index': usersSoftDeletedPartialIndex,
   '0011-directory-sync-deletion-threshold': directorySyncDeletionThreshold,
+  '0012-held-contact-uploads': heldContactUploads,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -17,6 +17,7 @@ import type { RegistrationReportService } from '../../../services/reports/regist
 import type { DirectorySyncService } from '../../../services/sync/directory-sync-service.js';
 import type { ContactExportService } from '../../../services/users/contact-export-service.js';
 import type { ContactImportService } from '../../../services/users/contact-import-service.js';
+import type { HeldContactUploads } from '../../../services/users/held-contact-uploads.js';
 import type { UserService } from '../../../services/users/user-service.js';
 import { Form } from '../form.js';
 import type { PageLanguage } from '../language.js';
@@ -42,6 +43,7 @@ export interface AdminServices {
   readonly apps: AppService;
   readonly contactImports: ContactImportService;
   readonly contactExport: ContactExportService;
+  readonly heldContactUploads: HeldContactUploads;
 }
 
 /** The portal's navigation, in order; `key` is what a page passes as `current`. */

@@ -13,6 +13,7 @@ import {
 import { DomainError } from '../../../domain/errors.js';
 import type { ContactExportService } from '../../../services/users/contact-export-service.js';
 import type { ContactImportService } from '../../../services/users/contact-import-service.js';
+import type { HeldContactUploads } from '../../../services/users/held-contact-uploads.js';
 import { MultipartError, multipartBoundary, parseMultipart, type UploadedFile } from '../multipart.js';
 import { cookieValue, sendPage } from '../page.js';
 import {
@@ -28,11 +29,11 @@ import {
   seeOther,
 } from './admin-kit.js';
 import { requireAdminPage } from './admin-page-guard.js';
-import { PendingUploads } from './bulk-uploads.js';
 
 export interface BulkPageServices {
   readonly contactImports: ContactImportService;
   readonly contactExport: ContactExportService;
+  readonly heldContactUploads: HeldContactUploads;
 }
 
 const bulkPath = `${adminBasePath}/bulk`;
@@ -85,9 +86,9 @@ export function registerBulkPages(
   app: FastifyInstance,
   guard: AdminGuardOptions,
   services: () => BulkPageServices,
-  pending: PendingUploads = new PendingUploads(),
 ): void {
   const imports = () => services().contactImports;
+  const held = () => services().heldContactUploads;
   const exports = () => services().contactExport;
 
   const formPage = (
@@ -180,7 +181,7 @@ export function registerBulkPages(
           }
           throw error;
         }
-        const upload = pending.add(view.session.idHash, file.filename, file.data, options);
+        const upload = await held().hold(view.session.idHash, file.filename, file.data, options);
         reply.header('cache-control', 'no-store');
         return sendPage(
           reply,
@@ -202,7 +203,7 @@ export function registerBulkPages(
     requireAdminPage(guard, async (request, reply, view) => {
       const context = view.session.context;
       imports().authorize(context);
-      const upload = pending.get(view.session.idHash, (request.params as { id: string }).id);
+      const upload = await held().find(view.session.idHash, (request.params as { id: string }).id);
       if (!upload) throw new DomainError('resource_not_found', { resource: 'upload' });
       const report = await imports().import(context, upload.data, { ...upload.options, dryRun: true });
       return csvResponse(reply, 'contact-import-preview.csv', resultLines(report.rows ?? []));
@@ -214,11 +215,11 @@ export function registerBulkPages(
     requireAdminPage(guard, async (_request, reply, view, form) => {
       const context = view.session.context;
       imports().authorize(context);
-      const upload = pending.get(view.session.idHash, form.text('upload', 64));
+      // Taken out first, atomically, so that a second click cannot apply it twice, on any instance (a failed run
+      // resumes when the file is uploaded again). The service parses and plans the same bytes again: what is applied
+      // is re-checked against today's users.
+      const upload = await held().take(view.session.idHash, form.text('upload', 64));
       if (!upload) return formPage(view, reply, { problem: view.t.bulkProblemExpired }, 409);
-      // Taken out first, so that a second click cannot apply it twice (a failed run resumes when the file is uploaded
-      // again). The service parses and plans the same bytes again: what is applied is re-checked against today's users.
-      pending.remove(upload.id);
       const report = await imports().import(context, upload.data, upload.options);
       if (!report.job) throw new Error('An applied import has no job.');
       return seeOther(reply, `${bulkPath}/jobs/${encodeURIComponent(report.job.id)}`);
