@@ -343,6 +343,8 @@ export async function createContainer(config: Config, overrides: ContainerOverri
           now.toISOString(),
           new Date(now.getTime() - 60 * 60 * 1000).toISOString(),
         );
+        // Previewed CSV files nobody applied: gone with their 30 minutes.
+        await new SqlHeldUploadRepository(database.db).purgeExpired(now.toISOString());
         if (flows > 0) logger.info({ flows }, 'expired self-service flows purged');
       } catch (error) {
         logger.error({ err: error }, 'self-service purge failed');

@@ -31,6 +31,12 @@ export class SqlHeldUploadRepository {
     });
   }
 
+  /** Forgets the files whose time to be applied has passed; returns how many. */
+  async purgeExpired(now: string): Promise<number> {
+    const result = await this.db.deleteFrom('held_contact_uploads').where('expires_at', '<=', now).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async find(idHash: string, ownerHash: string, now: string): Promise<HeldUploadRecord | undefined> {
     const row = await this.db
       .selectFrom('held_contact_uploads')

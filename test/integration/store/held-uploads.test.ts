@@ -38,6 +38,8 @@ describe.each(dialectsUnderTest)('held contact uploads on $name', (dialect) => {
     expect(JSON.stringify(rows)).not.toContain('session-a');
     now = new Date(now.getTime() + 60_001);
     expect(await uploads().find('session-a', held.id)).toBeUndefined();
+    // The server's periodic purge removes the bytes themselves.
+    expect(await new SqlHeldUploadRepository(database.store.db).purgeExpired(now.toISOString())).toBe(1);
   });
 
   it('is taken once: the second click, or a second instance, finds nothing', async () => {
