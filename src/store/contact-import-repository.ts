@@ -251,6 +251,7 @@ export class SqlContactImportRepository {
       statement = this.statement(
         `update "users" set ${columns.map((column) => `"${column}" = ?`).join(', ')} where "id" = ?`,
       );
+      if (this.updateStatements.size >= 100) this.updateStatements.clear();
       this.updateStatements.set(signature, statement);
     }
     return statement;

@@ -318,10 +318,17 @@ export class SqlDirectorySyncRepository {
     anchorsInScope: ReadonlySet<string> | undefined,
     excluded: ReadonlySet<string>,
   ): Promise<number> {
+    const wasSeen = (row: ScannedUser) => seen.has(row.id);
     let count = 0;
-    // The prepared scan reads the connection directly: only while no transaction holds it.
-    const scan = this.prepared && !this.prepared.busy ? this.prepared.scanUsers() : usersById(this.db);
-    for await (const chunk of unseenUsers(scan, (row) => seen.has(row.id), anchorsInScope, excluded)) {
+    if (this.prepared && !this.prepared.busy) {
+      // The prepared scan reads the connection directly, so it runs to the end without yielding: no other request's
+      // transaction can start on the connection in between and show it uncommitted rows.
+      for (const rows of this.prepared.scanUsers()) {
+        for (const row of rows) if (isUnseen(row, wasSeen, anchorsInScope, excluded)) count += 1;
+      }
+      return count;
+    }
+    for await (const chunk of unseenUsers(usersById(this.db), wasSeen, anchorsInScope, excluded)) {
       count += chunk.length;
     }
     return count;
@@ -884,6 +891,22 @@ async function* usersById(db: Transaction<Database> | Kysely<Database>): AsyncIt
   }
 }
 
+/** A synced, live user the run did not see, not excluded, and (for a delta) whose anchor its scan did not find. */
+function isUnseen(
+  row: ScannedUser,
+  wasSeen: (row: ScannedUser) => boolean,
+  anchorsInScope: ReadonlySet<string> | undefined,
+  excluded: ReadonlySet<string>,
+): boolean {
+  return (
+    row.on_premises_sync_enabled === 1 &&
+    row.soft_deleted_at === null &&
+    !wasSeen(row) &&
+    !excluded.has(row.id) &&
+    (!anchorsInScope || row.on_premises_immutable_id === null || !anchorsInScope.has(row.on_premises_immutable_id))
+  );
+}
+
 /**
  * The synced, live users a run did not see (`wasSeen`), leaving out `excluded` and, when given, those whose anchor is
  * in `anchorsInScope` (a delta's scan found them), a chunk at a time.
@@ -895,14 +918,7 @@ async function* unseenUsers(
   excluded: ReadonlySet<string>,
 ): AsyncIterable<UserRef[]> {
   for await (const rows of scan) {
-    const gone = rows.filter(
-      (row) =>
-        row.on_premises_sync_enabled === 1 &&
-        row.soft_deleted_at === null &&
-        !wasSeen(row) &&
-        !excluded.has(row.id) &&
-        (!anchorsInScope || row.on_premises_immutable_id === null || !anchorsInScope.has(row.on_premises_immutable_id)),
-    );
+    const gone = rows.filter((row) => isUnseen(row, wasSeen, anchorsInScope, excluded));
     if (gone.length > 0) {
       yield gone.map((row) => ({
         id: row.id,

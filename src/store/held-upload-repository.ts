@@ -31,6 +31,10 @@ export class SqlHeldUploadRepository {
     });
   }
 
+  async release(ownerHash: string): Promise<void> {
+    await this.db.deleteFrom('held_contact_uploads').where('owner_hash', '=', ownerHash).execute();
+  }
+
   /** Forgets the files whose time to be applied has passed; returns how many. */
   async purgeExpired(now: string): Promise<number> {
     const result = await this.db.deleteFrom('held_contact_uploads').where('expires_at', '<=', now).executeTakeFirst();

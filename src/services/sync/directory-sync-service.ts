@@ -360,9 +360,10 @@ export type SettingsToSave = Omit<SyncSettings, 'mappingsVersion' | 'updatedAt' 
   readonly deletionThreshold?: number;
 };
 
-const syncInitiator: AuditInitiator = {
-  app: { appId: 'opensspr-directory-sync', displayName: 'OpenSSPR directory sync' },
-};
+// Frozen: audit rows reuse the JSON of an initiator they saw last (audit-writer.ts).
+const syncInitiator: AuditInitiator = Object.freeze({
+  app: Object.freeze({ appId: 'opensspr-directory-sync', displayName: 'OpenSSPR directory sync' }),
+});
 
 /** The properties whose values a mapping rule must produce before the sync writes them. */
 const optionalTargets: readonly SyncTarget[] = [

@@ -23,6 +23,8 @@ export interface HeldUploadStore {
   find(idHash: string, ownerHash: string, now: string): Promise<HeldUploadRecord | undefined>;
   /** The same, removed in the same statement: of two concurrent takes, one gets it. */
   take(idHash: string, ownerHash: string, now: string): Promise<HeldUploadRecord | undefined>;
+  /** Removes whatever the owner holds. */
+  release(ownerHash: string): Promise<void>;
 }
 
 export interface HeldContactUploadsDependencies {
@@ -45,6 +47,7 @@ export class HeldContactUploads {
 
   async hold(owner: string, filename: string, data: Buffer, options: ImportOptions): Promise<HeldUpload> {
     const id = randomBytes(18).toString('base64url');
+    filename = displayableFilename(filename);
     const now = this.deps.clock();
     const expiresAt = new Date(now.getTime() + (this.deps.ttlMs ?? 30 * 60 * 1000)).toISOString();
     await this.deps.store.hold(
@@ -65,30 +68,35 @@ export class HeldContactUploads {
   /** The owner's held upload with this id, if it has not expired. */
   async find(owner: string, id: string): Promise<HeldUpload | undefined> {
     const record = await this.deps.store.find(hashOf(id), hashOf(owner), this.deps.clock().toISOString());
-    return (
-      record && {
-        id,
-        filename: record.filename,
-        data: record.data,
-        options: record.options,
-        expiresAt: record.expiresAt,
-      }
-    );
+    return record && heldUploadOf(id, record);
   }
 
   /** Takes the owner's held upload out for applying: a second click (or a second instance) finds nothing. */
   async take(owner: string, id: string): Promise<HeldUpload | undefined> {
     const record = await this.deps.store.take(hashOf(id), hashOf(owner), this.deps.clock().toISOString());
-    return (
-      record && {
-        id,
-        filename: record.filename,
-        data: record.data,
-        options: record.options,
-        expiresAt: record.expiresAt,
-      }
-    );
+    return record && heldUploadOf(id, record);
   }
+
+  /** Forgets the owner's held file (its session ended): contact data does not wait 30 minutes for nobody. */
+  async release(owner: string): Promise<void> {
+    await this.deps.store.release(hashOf(owner));
+  }
+}
+
+/**
+ * The name a browser sent, as shown back: its last path segment, without control characters, at most 200
+ * characters (the column holds 260; a multipart header may carry 8 kB).
+ */
+export function displayableFilename(sent: string): string {
+  const name = [...(sent.split(/[\\/]/).pop() ?? '')]
+    .filter((character) => character >= ' ' && character !== '\u007f')
+    .join('')
+    .trim();
+  return [...name].slice(0, 200).join('') || 'upload.csv';
+}
+
+function heldUploadOf(id: string, record: HeldUploadRecord): HeldUpload {
+  return { id, filename: record.filename, data: record.data, options: record.options, expiresAt: record.expiresAt };
 }
 
 function hashOf(value: string): string {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HeldContactUploads } from '../../../src/services/users/held-contact-uploads.js';
+import { displayableFilename, HeldContactUploads } from '../../../src/services/users/held-contact-uploads.js';
 import { SqlHeldUploadRepository } from '../../../src/store/held-upload-repository.js';
 import { dialectsUnderTest, type TestDatabase } from '../../support/databases.js';
 
@@ -49,6 +49,21 @@ describe.each(dialectsUnderTest)('held contact uploads on $name', (dialect) => {
     expect(takes.filter((take) => take !== undefined)).toHaveLength(1);
     expect(await uploads().take('session-a', held.id)).toBeUndefined();
     expect(await uploads().take('session-b', held.id)).toBeUndefined();
+  });
+
+  it('forgets what a session held when it ends, and keeps a displayable file name', async () => {
+    const held = await uploads().hold(
+      'session-d',
+      `C:\\Users\\adele\\${'x'.repeat(8000)}\u0000.csv`,
+      Buffer.from('x'),
+      options,
+    );
+    expect(held.filename).toHaveLength(200);
+    expect((await uploads().find('session-d', held.id))?.filename).toBe(held.filename);
+    await uploads().release('session-d');
+    expect(await uploads().find('session-d', held.id)).toBeUndefined();
+    expect(displayableFilename('/tmp/contacts\u0007.csv')).toBe('contacts.csv');
+    expect(displayableFilename('\u0001')).toBe('upload.csv');
   });
 
   it('keeps one file per owner, and forgets the oldest beyond the size limit', async () => {

@@ -116,6 +116,17 @@ describe.each(dialectsUnderTest)('admin portal: bulk operations on $name', (dial
     expect(visibleText(again.html)).toContain('Upload the file again.');
   });
 
+  it('keeps a previewed file in the store until it is applied or its session signs out', async () => {
+    const client = await signedInAdmin(server, 'gadmin@contoso.com', 'Global Administrator');
+    const held = () => server.container.database.db.selectFrom('held_contact_uploads').select('filename').execute();
+    await preview(client, csv);
+    expect(await held()).toEqual([{ filename: 'contacts.csv' }]);
+    await client.get('/admin');
+    const out = await postForm(client, '/admin/signout', {});
+    expect(out.url).toContain('/admin/signin?out=1');
+    expect(await held()).toEqual([]);
+  });
+
   it('refuses a file whose header is wrong, and a form without a file, beside the form', async () => {
     const client = await signedInAdmin(server, 'gadmin@contoso.com', 'Global Administrator');
     const bad = await preview(client, 'userPrincipalName,shoeSize\r\nada@contoso.com,42\r\n');

@@ -137,6 +137,8 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRouteOptio
     `${adminBasePath}/signout`,
     requireAdmin(guard, async (_request, reply, view) => {
       await options.services().adminSessions.signOut(view.session);
+      // A previewed CSV (contact data) waits for no one once its session has ended.
+      await options.services().heldContactUploads.release(view.session.idHash);
       reply.header(
         'set-cookie',
         cookie(names.session, '', { path: names.path, maxAgeSeconds: 0, secure: options.secureCookies }),
