@@ -64,7 +64,7 @@ export class SqlContactImportRepository {
       .where('status', '!=', 'succeeded')
       .orderBy('created_at', 'desc')
       .execute();
-    const wanted = optionsText(options);
+    const wanted = importOptionsText(options);
     const row = rows.find((candidate) => candidate.options === wanted);
     return row && toJob(row);
   }
@@ -288,15 +288,24 @@ function indexOf(users: readonly DirectoryUser[]): UserIndex {
   };
 }
 
-function optionsText(options: ImportOptions): string {
+/** Import options as stored (jobs, held uploads): JSON with an explicit null region. */
+export function importOptionsText(options: ImportOptions): string {
   return JSON.stringify({ normalize: options.normalize, defaultRegion: options.defaultRegion ?? null });
+}
+
+export function importOptionsOf(text: string): ImportOptions {
+  const options = JSON.parse(text) as { normalize: boolean; defaultRegion: string | null };
+  return {
+    normalize: options.normalize,
+    ...(options.defaultRegion !== null && { defaultRegion: options.defaultRegion }),
+  };
 }
 
 function toJobRow(job: ImportJobRecord): ContactImportJobTable {
   return {
     id: job.id,
     file_hash: job.fileHash,
-    options: optionsText(job.options),
+    options: importOptionsText(job.options),
     status: job.status,
     total_rows: job.totalRows,
     rows_done: job.rowsDone,
@@ -311,14 +320,10 @@ function toJobRow(job: ImportJobRecord): ContactImportJobTable {
 }
 
 function toJob(row: ContactImportJobTable): ImportJobRecord {
-  const options = JSON.parse(row.options) as { normalize: boolean; defaultRegion: string | null };
   return {
     id: row.id,
     fileHash: row.file_hash,
-    options: {
-      normalize: options.normalize,
-      ...(options.defaultRegion !== null && { defaultRegion: options.defaultRegion }),
-    },
+    options: importOptionsOf(row.options),
     status: row.status as ImportJobStatus,
     totalRows: Number(row.total_rows),
     rowsDone: Number(row.rows_done),

@@ -682,26 +682,17 @@ class SqliteRowWriter implements RowWriter {
       const rows = statement.all(after, chunkSize) as unknown[][];
       if (rows.length === 0) return;
       after = (rows[rows.length - 1] as unknown[])[0] as number;
+      // Columns in `scannedColumns` order, after the rowid.
       yield rows.map(
-        ([
-          ,
-          id,
-          display_name,
-          user_principal_name,
-          on_premises_immutable_id,
-          on_premises_sync_enabled,
-          soft_deleted_at,
-          sync_seen_run,
-        ]) =>
-          ({
-            id,
-            display_name,
-            user_principal_name,
-            on_premises_immutable_id,
-            on_premises_sync_enabled,
-            soft_deleted_at,
-            sync_seen_run,
-          }) as ScannedUser,
+        (row): ScannedUser => ({
+          id: row[1] as string,
+          display_name: row[2] as string | null,
+          user_principal_name: row[3] as string,
+          on_premises_immutable_id: row[4] as string | null,
+          on_premises_sync_enabled: row[5] as number,
+          soft_deleted_at: row[6] as string | null,
+          sync_seen_run: row[7] as string | null,
+        }),
       );
     }
   }

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { HeldUploadRecord, ImportOptions } from '../domain/contact-import.js';
+import type { HeldUploadRecord } from '../domain/contact-import.js';
+import { importOptionsOf, importOptionsText } from './contact-import-repository.js';
 import type { Database, HeldContactUploadTable } from './schema.js';
 
 /** The portal's previewed CSV files; satisfies `HeldUploadStore`. */
@@ -71,26 +72,19 @@ function toRow(upload: HeldUploadRecord): HeldContactUploadTable {
     filename: upload.filename,
     data: upload.data,
     size: upload.data.length,
-    options: JSON.stringify({
-      normalize: upload.options.normalize,
-      defaultRegion: upload.options.defaultRegion ?? null,
-    }),
+    options: importOptionsText(upload.options),
     created_at: upload.createdAt,
     expires_at: upload.expiresAt,
   };
 }
 
 function toRecord(row: HeldContactUploadTable): HeldUploadRecord {
-  const options = JSON.parse(row.options) as { normalize: boolean; defaultRegion: string | null };
   return {
     idHash: row.id_hash,
     ownerHash: row.owner_hash,
     filename: row.filename,
     data: Buffer.from(row.data),
-    options: {
-      normalize: options.normalize,
-      ...(options.defaultRegion !== null && { defaultRegion: options.defaultRegion }),
-    } satisfies ImportOptions,
+    options: importOptionsOf(row.options),
     createdAt: row.created_at,
     expiresAt: row.expires_at,
   };
