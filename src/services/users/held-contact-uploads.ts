@@ -84,12 +84,13 @@ export class HeldContactUploads {
 }
 
 /**
- * The name a browser sent, as shown back: its last path segment, without control characters, at most 200
+ * The name a browser sent, as shown back: its last path segment, without control or format characters, at most 200
  * characters (the column holds 260; a multipart header may carry 8 kB).
  */
 export function displayableFilename(sent: string): string {
   const name = [...(sent.split(/[\\/]/).pop() ?? '')]
-    .filter((character) => character >= ' ' && character !== '\u007f')
+    // Control and format characters out: a right-to-left override could make a name ending ".exe" display as ".csv".
+    .filter((character) => !/[\p{Cc}\p{Cf}]/u.test(character))
     .join('')
     .trim();
   return [...name].slice(0, 200).join('') || 'upload.csv';

@@ -64,6 +64,7 @@ describe.each(dialectsUnderTest)('held contact uploads on $name', (dialect) => {
     expect(await uploads().find('session-d', held.id)).toBeUndefined();
     expect(displayableFilename('/tmp/contacts\u0007.csv')).toBe('contacts.csv');
     expect(displayableFilename('\u0001')).toBe('upload.csv');
+    expect(displayableFilename('report\u202Evsc.exe')).toBe('reportvsc.exe');
   });
 
   it('keeps one file per owner, and forgets the oldest beyond the size limit', async () => {
