@@ -14,6 +14,7 @@ import { RedisThrottleStore } from './connectors/redis/redis-throttle-store.js';
 import { SignedWebhook } from './connectors/telephony/signed-webhook.js';
 import { TwilioClient } from './connectors/telephony/twilio-client.js';
 import { DomainError } from './domain/errors.js';
+import { tenantNameParts } from './domain/password-policy.js';
 import { requestLogSerializers } from './http/request-logging.js';
 import { AdminSessionService } from './services/admin/admin-session-service.js';
 import { UserActionsService } from './services/admin/user-actions-service.js';
@@ -178,6 +179,8 @@ export async function createContainer(config: Config, overrides: ContainerOverri
           roles: roleRepository(),
           passwords,
           verifiedDomains: () => tenant.verifiedDomains,
+          tenantDisplayName: () => tenant.displayName,
+          customBannedPasswords: async () => (await policyRepository().current()).customBannedPasswords,
           clock,
           newId,
         }),
@@ -217,6 +220,9 @@ export async function createContainer(config: Config, overrides: ContainerOverri
           methods: new SqlAuthenticationMethodRepository(database.db),
           roles: roleRepository(),
           policy: policyRepository(),
+          tenantNameParts: () => [
+            ...new Set(tenant.verifiedDomains.flatMap((domain) => tenantNameParts(tenant.displayName, domain))),
+          ],
           passwords,
           onPremises: onPremisesDirectory(),
           clock,

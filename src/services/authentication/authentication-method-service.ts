@@ -49,6 +49,8 @@ export interface AuthenticationMethodServiceDependencies {
   readonly methods: AuthenticationMethodStore;
   readonly roles: { rolesOf(userId: string): Promise<string[]> };
   readonly policy: { current(): Promise<SsprPolicy> };
+  /** The tenant's name parts banned in passwords (`tenantNameParts` of its display name and domains). */
+  readonly tenantNameParts?: () => readonly string[];
   readonly passwords: PasswordHasher;
   /** Password writeback for synced users' admin resets; null (or absent): those resets are refused. */
   readonly onPremises?: Pick<OnPremisesDirectory, 'setPassword' | 'writebackEnabled'> | null;
@@ -249,15 +251,25 @@ export class AuthenticationMethodService {
     userRef: string,
     methodId: string,
     body: unknown,
+    /** The admin portal's "generate" choice also works for synced users (as Entra's portal does); the API's does not. */
+    options: { readonly generateForSyncedUser?: boolean } = {},
   ): Promise<PasswordResetResult> {
     const user = await findUserOrFail(this.deps.users, userRef);
     authorizePasswordReset(context.principal, await this.target(user));
     if (methodId.toLowerCase() !== passwordMethodId)
       throw new DomainError('resource_not_found', { resource: methodId });
     const requested = parseResetBody(body);
+    // Graph generates a password for cloud users only: a synced user's on-premises password is not made up unasked.
+    if (requested === undefined && user.onPremisesSyncEnabled && !options.generateForSyncedUser) {
+      throw new DomainError('property_required', { property: 'newPassword' });
+    }
     const newPassword = requested ?? generateCompliantPassword();
     const { customBannedPasswords, writebackEnabled } = await this.deps.policy.current();
-    assertPasswordAllowed(newPassword, { userNameParts: userNameParts(user), customBannedPasswords });
+    assertPasswordAllowed(newPassword, {
+      userNameParts: userNameParts(user),
+      tenantNameParts: this.deps.tenantNameParts?.() ?? [],
+      customBannedPasswords,
+    });
     const writeback = user.onPremisesSyncEnabled ? (this.deps.onPremises ?? null) : null;
     if (user.onPremisesSyncEnabled) {
       const enabled = writebackEnabled && (await writeback?.writebackEnabled().catch(() => false));

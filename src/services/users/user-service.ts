@@ -50,6 +50,10 @@ export interface UserServiceDependencies {
   readonly roles: { rolesOf(userId: string): Promise<string[]> };
   readonly passwords: PasswordHasher;
   readonly verifiedDomains: () => readonly string[];
+  /** The tenant's display name: its parts are banned in passwords, as the domains' are. */
+  readonly tenantDisplayName?: () => string;
+  /** The SSPR policy's `customBannedPasswords`: every way of setting a password applies them. */
+  readonly customBannedPasswords?: () => Promise<readonly string[]>;
   readonly clock: () => Date;
   readonly newId: () => string;
 }
@@ -124,7 +128,7 @@ export class UserService {
     this.assertVerifiedDomain(upn);
     assertPasswordAllowed(
       password,
-      this.passwordPolicyContext({
+      await this.passwordPolicyContext({
         userPrincipalName: upn,
         displayName: changes.displayName ?? null,
         givenName: changes.givenName ?? null,
@@ -163,7 +167,7 @@ export class UserService {
     const { passwordProfile, ...profile } = changes;
     const record: { -readonly [K in keyof UserRecordChanges]: UserRecordChanges[K] } = { ...profile, updatedAt: now };
     if (passwordProfile?.password !== undefined) {
-      assertPasswordAllowed(passwordProfile.password, this.passwordPolicyContext({ ...user, ...profile }));
+      assertPasswordAllowed(passwordProfile.password, await this.passwordPolicyContext({ ...user, ...profile }));
       record.passwordHash = await this.deps.passwords.hash(passwordProfile.password);
       record.passwordChangedAt = now;
     }
@@ -214,9 +218,16 @@ export class UserService {
    * The user's name parts and the tenant's (from its verified domains; the service is not given the
    * tenant's display name) for the password policy.
    */
-  private passwordPolicyContext(user: Parameters<typeof userNameParts>[0]): PasswordPolicyContext {
-    const tenantParts = this.deps.verifiedDomains().flatMap((domain) => tenantNameParts('', domain));
-    return { userNameParts: userNameParts(user), tenantNameParts: [...new Set(tenantParts)] };
+  /** The same rules as the self-service reset (SPEC section 7): user and tenant name parts, the custom banned list. */
+  private async passwordPolicyContext(user: Parameters<typeof userNameParts>[0]): Promise<PasswordPolicyContext> {
+    const tenantParts = this.deps
+      .verifiedDomains()
+      .flatMap((domain) => tenantNameParts(this.deps.tenantDisplayName?.() ?? '', domain));
+    return {
+      userNameParts: userNameParts(user),
+      tenantNameParts: [...new Set(tenantParts)],
+      customBannedPasswords: (await this.deps.customBannedPasswords?.()) ?? [],
+    };
   }
 
   private assertVerifiedDomain(upn: string): void {

@@ -168,6 +168,53 @@ describe('Graph authentication methods API', () => {
     expect((await call('POST', `/methods/${passwordId}/resetPassword`, reader, {})).statusCode).toBe(403);
   });
 
+  it('applies the same password rules as the self-service reset, and makes up no password for a synced user', async () => {
+    const reset = `/methods/${passwordId}/resetPassword`;
+    // The tenant's name (its domain contoso.com), and the policy's custom banned words (scored as Entra does: a
+    // password that is little more than a banned word), as on /passwordreset.
+    const tenantWord = await call('POST', reset, writer, { newPassword: 'Contoso-Harbor-Lights-77' });
+    expect(tenantWord.statusCode).toBe(400);
+    await server.container.policies.change(operator, { customBannedPasswords: ['lighthouse'] });
+    const banned = await call('POST', reset, writer, { newPassword: 'Lighthouse-2!' });
+    expect(banned.statusCode).toBe(400);
+    // Creating a user with that password is refused the same way.
+    const created = await server.app.inject({
+      method: 'POST',
+      url: '/v1.0/users',
+      headers: { authorization: `Bearer ${await server.tokenFor(['User.ReadWrite.All'])}` },
+      payload: {
+        accountEnabled: true,
+        displayName: 'Linus Keeper',
+        mailNickname: 'linus',
+        userPrincipalName: 'linus@contoso.com',
+        passwordProfile: { password: 'Lighthouse-2!', forceChangePasswordNextSignIn: true },
+      },
+    });
+    expect(created.statusCode).toBe(400);
+    expect(created.json().error.message).toContain('complexity');
+    // The same shape without the banned word is fine: the refusals above are the banned terms'.
+    expect((await call('POST', reset, writer, { newPassword: 'Quartzfield-2!' })).statusCode).toBe(202);
+    await server.container.policies.change(operator, { customBannedPasswords: [] });
+
+    // A synced user: Graph generates passwords for cloud users only, so the API asks for newPassword.
+    await server.container.database.db
+      .updateTable('users')
+      .set({ on_premises_sync_enabled: 1 })
+      .where('upn_key', '=', upn)
+      .execute();
+    try {
+      const unasked = await call('POST', reset, writer, {});
+      expect(unasked.statusCode).toBe(400);
+      expect(unasked.json().error.message).toBe("A value is required for property 'newPassword' of resource 'User'.");
+    } finally {
+      await server.container.database.db
+        .updateTable('users')
+        .set({ on_premises_sync_enabled: 0 })
+        .where('upn_key', '=', upn)
+        .execute();
+    }
+  });
+
   it('/me needs a signed-in user', async () => {
     const response = await server.app.inject({
       method: 'GET',

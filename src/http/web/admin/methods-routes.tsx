@@ -264,6 +264,7 @@ export async function methodsRoutes(app: FastifyInstance, options: MethodsRouteO
           user.id,
           passwordMethodId,
           mode === 'type' ? { newPassword: typed } : undefined,
+          { generateForSyncedUser: true },
         );
         return sendPage(
           reply,
