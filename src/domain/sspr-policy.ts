@@ -185,8 +185,13 @@ export function changeSsprPolicy(current: SsprPolicy, changes: unknown): SsprPol
   if (policy.numberOfQuestionsToRegister < policy.numberOfQuestionsToReset) {
     throw invalid('numberOfQuestionsToRegister', 'must be at least numberOfQuestionsToReset');
   }
-  if (policy.enablementType === 'selected' && policy.selectedGroupId === null) {
-    throw invalid('selectedGroupId', "a group is required when enablementType is 'selected'");
+  // Entra's 'selected' names a group; OpenSSPR keeps no groups yet, so no user could ever be a member. Refused,
+  // rather than stored and silently turning self-service off for everyone but administrators.
+  if (policy.enablementType === 'selected') {
+    throw invalid(
+      'enablementType',
+      "'selected' (one group) is not available: OpenSSPR has no groups yet. Use 'all' or 'none'; the directory sync scope decides which users exist",
+    );
   }
   if (enabledMethods(policy).length < policy.numberOfAuthenticationMethodsRequired) {
     throw invalid('numberOfAuthenticationMethodsRequired', 'more methods are required than the policy enables');

@@ -132,7 +132,7 @@ describe('admin portal: password reset policy', () => {
       [{ customHelpdeskEmailOrUrl: 'javascript:alert(1)' }, 'Enter an email address or a web address'],
       [{ blockedCountryCodes: '44, UK' }, 'Enter country calling codes of 1 to 3 digits'],
       [{ customBannedPasswords: 'contoso\nabc' }, 'each 4 to 16 characters'],
-      [{ enablementType: 'selected' }, 'Enter the object ID of a group'],
+      [{ enablementType: 'selected' }, 'Choose who can reset their password'],
       [{ enablementType: 'everyone' }, 'Choose who can reset their password'],
     ];
     for (const [overrides, message] of cases) {

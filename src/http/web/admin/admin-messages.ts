@@ -16,10 +16,7 @@ const policyAuditAppsOutbox = {
   policyWhoHeading: 'Who can reset their password',
   policyEnablement: 'Self-service password reset enabled for',
   policyEnablementNone: 'None',
-  policyEnablementSelected: 'Selected group',
   policyEnablementAll: 'All users',
-  policySelectedGroup: 'Group (object ID)',
-  policySelectedGroupHint: 'Object ID of the group whose members can reset, when "Selected group" is chosen.',
   policyMethodsHeading: 'Authentication methods',
   policyMethodsRequired: 'Number of methods required to reset',
   policyMethodsAvailable: 'Methods available to users',
@@ -43,7 +40,8 @@ const policyAuditAppsOutbox = {
   policyBlockedCountriesHint: 'No text message or call is ever sent to these codes. Example: 44, 7',
   policyOnPremisesHeading: 'On-premises integration',
   policyWriteback: 'Write back passwords to your on-premises directory',
-  policyUnlock: 'Allow users to unlock accounts without resetting their password',
+  policyUnlock:
+    'Allow users to unlock accounts without resetting their password (saved, not yet offered by the reset flow)',
   policyPasswordsHeading: 'Password protection',
   policyPasswordRule:
     'Every new password has {min} to {max} characters and at least three of: lowercase letters, uppercase letters, digits, symbols; it may not contain the user’s or the organisation’s name and must pass the banned-password check (the global list and the custom list below). These rules are fixed.',
@@ -77,8 +75,9 @@ const policyAuditAppsOutbox = {
   policyHistoryEmpty: 'The policy has not been changed.',
   policyHistoryDenied: 'Your directory roles don’t include reading the audit log, where the change history is kept.',
   policyHistoryAll: 'All policy changes in the audit log',
-  policyProblemEnablement: 'Choose who can reset their password: none, a selected group or all users.',
-  policyProblemGroup: 'Enter the object ID of a group (36 characters such as 0f5a…) when "Selected group" is chosen.',
+  policyProblemEnablement: 'Choose who can reset their password: no user or all users.',
+  policyProblemGroup:
+    'A group object ID has 36 characters, such as 0f5a…; groups are not available yet, so leave it empty.',
   policyProblemMethodsRequired: 'Choose 1 or 2 methods, and make at least that many methods available to users.',
   policyProblemQuestionsToRegister:
     'Choose 3 to 5 questions to register, at least as many as the questions required to reset.',

@@ -516,7 +516,6 @@ export function PolicyPage({
           {(
             [
               ['none', t.policyEnablementNone],
-              ['selected', t.policyEnablementSelected],
               ['all', t.policyEnablementAll],
             ] as const
           ).map(([value, label]) => (
@@ -531,21 +530,6 @@ export function PolicyPage({
             />
           ))}
         </fieldset>
-        <label for="selectedGroupId">{t.policySelectedGroup}</label>
-        <p class="hint" id="selectedGroupId-hint">
-          {t.policySelectedGroupHint}
-        </p>
-        <FieldError id="selectedGroupId-error" message={errors.selectedGroupId} />
-        <input
-          type="text"
-          id="selectedGroupId"
-          name="selectedGroupId"
-          value={values.selectedGroupId}
-          maxLength={64}
-          disabled={disabled}
-          aria-invalid={errors.selectedGroupId ? 'true' : undefined}
-          aria-describedby={describedBy('selectedGroupId', 'selectedGroupId-hint')}
-        />
 
         <h2>{t.policyMethodsHeading}</h2>
         <fieldset
