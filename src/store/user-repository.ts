@@ -310,6 +310,12 @@ export class SqlUserRepository {
     });
   }
 
+  /** When the password last changed (null: never since creation); the admin reset's operation is derived from it. */
+  async findPasswordChangedAt(id: string): Promise<string | null> {
+    const row = await this.db.selectFrom('users').select('password_changed_at').where('id', '=', id).executeTakeFirst();
+    return row?.password_changed_at ?? null;
+  }
+
   /** The password hash, for sign-in checks only. */
   async findPasswordHash(id: string): Promise<string | null> {
     const row = await this.db.selectFrom('users').select('password_hash').where('id', '=', id).executeTakeFirst();

@@ -94,6 +94,15 @@ export async function authenticationMethodsRoutes(
       return { '@odata.context': contextUrl(request, 'passwordMethods', true), ...found };
     });
 
+    app.get(`${base}/operations/:operationId`, async (request) => ({
+      '@odata.context': contextUrl(request, 'operations', true),
+      ...(await service().resetOperation(
+        requestContextOf(request),
+        targetOf(request),
+        (request.params as { operationId: string }).operationId,
+      )),
+    }));
+
     app.post(`${base}/methods/:methodId/resetPassword`, async (request, reply) => {
       const result = await service().resetPassword(
         requestContextOf(request),

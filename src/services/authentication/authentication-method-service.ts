@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type AuditEventDraft, auditDraft, type RequestContext, userTarget } from '../../domain/audit.js';
 import {
   type AuthenticationMethodSet,
@@ -45,6 +46,7 @@ export interface AuthenticationMethodStore {
 export interface AuthenticationMethodServiceDependencies {
   readonly users: UserLookup & {
     update(id: string, changes: UserRecordChanges, audit: AuditEventDraft): Promise<void>;
+    findPasswordChangedAt(id: string): Promise<string | null>;
   };
   readonly methods: AuthenticationMethodStore;
   readonly roles: { rolesOf(userId: string): Promise<string[]> };
@@ -93,6 +95,22 @@ export interface MethodsOverview {
   readonly email: string | null;
   readonly securityQuestionCount: number;
   readonly readiness: SsprReadiness;
+}
+
+/** Graph's `longRunningOperation`, as `GET .../authentication/operations/{id}` returns it. */
+export interface ResetOperation {
+  readonly id: string;
+  readonly createdDateTime: string;
+  readonly lastActionDateTime: string;
+  readonly status: 'succeeded';
+  readonly statusDetail: null;
+  readonly resourceLocation: null;
+}
+
+/** The id of the reset that changed this user's password at this time: nothing to store, the user row has the time. */
+function resetOperationId(userId: string, changedAt: string): string {
+  const hex = createHash('sha256').update(`password-reset-operation\n${userId}\n${changedAt}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 export interface PasswordResetResult {
@@ -309,7 +327,27 @@ export class AuthenticationMethodService {
         resultReason: writeback ? `${reason}; written back to the on-premises directory` : reason,
       }),
     );
-    return { operationId: this.deps.newId(), ...(requested ? {} : { newPassword }) };
+    return { operationId: resetOperationId(user.id, now), ...(requested ? {} : { newPassword }) };
+  }
+
+  /**
+   * `GET .../authentication/operations/{id}`, where the 202 of a reset points: the reset finished before that answer,
+   * so the operation of the user's latest password change is `succeeded`; any other id is not found.
+   */
+  async resetOperation(context: RequestContext, userRef: string, operationId: string): Promise<ResetOperation> {
+    const { user } = await this.readable(context, userRef);
+    const changedAt = await this.deps.users.findPasswordChangedAt(user.id);
+    if (changedAt === null || resetOperationId(user.id, changedAt) !== operationId.toLowerCase()) {
+      throw new DomainError('resource_not_found', { resource: operationId });
+    }
+    return {
+      id: resetOperationId(user.id, changedAt),
+      createdDateTime: changedAt,
+      lastActionDateTime: changedAt,
+      status: 'succeeded',
+      statusDetail: null,
+      resourceLocation: null,
+    };
   }
 
   /** Which methods are usable for SSPR right now, and why not (the admin page and the report use it). */

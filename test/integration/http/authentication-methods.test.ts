@@ -162,6 +162,28 @@ describe('Graph authentication methods API', () => {
     expect(chosen.statusCode).toBe(202);
     expect(chosen.body).toBe('');
 
+    // The Location can be polled, as Graph's docs invite: the reset finished before the 202.
+    const operation = await server.app.inject({
+      method: 'GET',
+      url: new URL(chosen.headers.location as string).pathname,
+      headers: { authorization: `Bearer ${reader}` },
+    });
+    expect(operation.statusCode, operation.body).toBe(200);
+    expect(operation.json()).toMatchObject({
+      id: /\/operations\/([0-9a-f-]{36})$/.exec(chosen.headers.location as string)?.[1],
+      status: 'succeeded',
+      statusDetail: null,
+    });
+    expect(operation.json().createdDateTime).toMatch(/^\d{4}-\d\d-\d\dT/);
+    // The first reset's operation was overtaken by the second: not found, like an unknown id.
+    const older = await server.app.inject({
+      method: 'GET',
+      url: new URL(generated.headers.location as string).pathname,
+      headers: { authorization: `Bearer ${reader}` },
+    });
+    expect(older.statusCode).toBe(404);
+    expect((await call('GET', `/operations/${operation.json().id}`, userOnly)).statusCode).toBe(403);
+
     const weak = await call('POST', `/methods/${passwordId}/resetPassword`, writer, { newPassword: 'password' });
     expect(weak.statusCode).toBe(400);
     expect(weak.json().error.message).toContain('complexity');
