@@ -156,9 +156,11 @@ export class SqlContactImportRepository {
     let insertAudit: SqliteDatabase.Statement | undefined;
     for (const write of planned.writes) {
       const values = toColumnChanges(write.changes);
-      const parameters: unknown[] = Object.values(values);
+      // Sorted, so that rows changing the same columns share one statement whatever the order of the file's columns.
+      const columns = Object.keys(values).sort() as (keyof typeof values)[];
+      const parameters: unknown[] = columns.map((column) => values[column]);
       parameters.push(write.id);
-      const result = this.updateStatement(Object.keys(values)).run(parameters);
+      const result = this.updateStatement(columns).run(parameters);
       if (result.changes === 0) throw new DomainError('resource_not_found', { resource: write.id });
       if (write.changes.otherMails !== undefined) {
         deleteMails.run(write.id);

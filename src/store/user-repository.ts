@@ -408,11 +408,11 @@ class SqlitePreparedPath {
 
   constructor(private readonly sqlite: SqliteDatabase.Database) {
     this.updateUser = sqlite.transaction((id, values, otherMails, audit) => {
-      const columns = Object.keys(values);
-      this.statement(`update "users" set ${columns.map((column) => `"${column}" = ?`).join(', ')} where "id" = ?`).run(
-        ...Object.values(values),
-        id,
-      );
+      // Sorted: the changes come in the order of the PATCH body, and one statement per set of columns is enough.
+      const columns = Object.keys(values).sort() as (keyof typeof values)[];
+      this.statement(
+        `update "users" set ${columns.map((column) => `"${String(column)}" = ?`).join(', ')} where "id" = ?`,
+      ).run(...columns.map((column) => values[column]), id);
       if (otherMails !== undefined) {
         this.statement('delete from "user_other_mails" where "user_id" = ?').run(id);
         const insertKey = this.statement('insert into "user_other_mails" ("user_id", "address_key") values (?, ?)');
