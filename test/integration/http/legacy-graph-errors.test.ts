@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { azureAdGraphTokenFor, azureAdModuleHeaders, expectLegacyError } from '../../support/legacy-graph.js';
+import { insertSyncedUser } from '../../support/synced-user.js';
 import { createTestServer, operator, type TestServer } from '../../support/test-container.js';
 
 type Json = Record<string, unknown>;
@@ -33,41 +34,7 @@ describe('legacy Azure AD Graph API: errors in the odata.error shape', () => {
       passwordProfile: { password: 'Correct-Horse-Battery-9', forceChangePasswordNextSignIn: true },
     });
     userId = created.id;
-    const now = new Date().toISOString();
-    synced = { id: randomUUID(), upn: 'synced@contoso.com' };
-    await server.container.database.db
-      .insertInto('users')
-      .values({
-        id: synced.id,
-        user_principal_name: synced.upn,
-        upn_key: synced.upn,
-        display_name: 'Synced User',
-        given_name: null,
-        surname: null,
-        mail: null,
-        mail_nickname: 'synced',
-        job_title: null,
-        office_location: null,
-        preferred_language: null,
-        account_enabled: 1,
-        mobile_phone: '+1 4250000001',
-        business_phone: '+1 4250000002',
-        other_mails: '[]',
-        created_at: now,
-        updated_at: now,
-        on_premises_sync_enabled: 1,
-        on_premises_immutable_id: 'c3luY2VkLXVzZXI=',
-        on_premises_last_sync_at: now,
-        on_premises_distinguished_name: 'CN=Synced User,OU=Staff,DC=contoso,DC=com',
-        on_premises_sam_account_name: 'synced',
-        on_premises_user_principal_name: synced.upn,
-        on_premises_domain_name: 'contoso.com',
-        on_premises_security_identifier: 'S-1-5-21-1-2-3-1001',
-        password_hash: null,
-        password_changed_at: null,
-        force_change_password: 0,
-      })
-      .execute();
+    synced = await insertSyncedUser(server.container.database.db);
   });
   afterAll(async () => server.close());
 
