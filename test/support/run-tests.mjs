@@ -6,7 +6,9 @@
 //    which Node reads only at start-up, so the test workers are started with it set;
 // 4. points the Redis tests at the local Redis when SSPR_TEST_REDIS_URL is unset and one answers there, else at a
 //    private redis-server on a free loopback port, stopped at the end;
-// 5. runs Vitest.
+// 5. points the PostgreSQL half of the store tests at the local PostgreSQL (database `test`, trust auth) when
+//    SSPR_TEST_POSTGRES_URL is unset and one answers there;
+// 6. runs Vitest.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -107,6 +109,28 @@ async function startPrivateRedis() {
   }
 }
 
+const localPostgresUrl = 'postgres://postgres@127.0.0.1:5432/test';
+
+/** True when PostgreSQL accepts `url` within two seconds. */
+async function postgresAnswers(url) {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const postgresEnv = {};
+if (!process.env.SSPR_TEST_POSTGRES_URL && (await postgresAnswers(localPostgresUrl))) {
+  postgresEnv.SSPR_TEST_POSTGRES_URL = localPostgresUrl;
+}
+
 const redisEnv = {};
 let privateRedis;
 if (!process.env.SSPR_TEST_REDIS_URL) {
@@ -127,6 +151,7 @@ const vitest = spawn(
     stdio: 'inherit',
     env: {
       ...process.env,
+      ...postgresEnv,
       ...redisEnv,
       NODE_EXTRA_CA_CERTS: path.join(certDir, 'ca.pem'),
       SSPR_TEST_CERT_DIR: certDir,
