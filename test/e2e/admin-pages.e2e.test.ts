@@ -1,6 +1,6 @@
 import type { Browser, Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, Session } from './support/browser.js';
+import { desktopViewport, launchChromium, phoneViewport, Session } from './support/browser.js';
 import { type E2eServer, operator, startE2eServer } from './support/e2e-server.js';
 import {
   chooseMethod,
@@ -59,18 +59,10 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function withSession(name: string, run: (session: Session) => Promise<void>): Promise<void> {
-  const session = await Session.open(browser, server.baseUrl, name);
-  await session.page.setViewportSize(desktop);
-  try {
-    await run(session);
-  } finally {
-    await session.close();
-  }
-}
-
-const desktop = { width: 1280, height: 800 };
-const phone = { width: 390, height: 844 };
+const withSession = (name: string, run: (session: Session) => Promise<void>) =>
+  Session.run(browser, server.baseUrl, name, run, desktop);
+const desktop = desktopViewport;
+const phone = phoneViewport;
 
 /**
  * Screenshot and axe-core at desktop width, then again at phone width, where nothing may need sideways

@@ -36,14 +36,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function withSession(name: string, run: (session: Session) => Promise<void>): Promise<void> {
-  const session = await Session.open(browser, server.baseUrl, name);
-  try {
-    await run(session);
-  } finally {
-    await session.close();
-  }
-}
+const withSession = (name: string, run: (session: Session) => Promise<void>) =>
+  Session.run(browser, server.baseUrl, name, run);
 
 /** The "Usable authentication methods" row of a method, as its cells' text. */
 async function usableRow(session: Session, method: string): Promise<string> {

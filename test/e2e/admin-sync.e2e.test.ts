@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateUsers, type RunningSlapd, startSlapd } from '../support/slapd.js';
-import { launchChromium, Session } from './support/browser.js';
+import { desktopViewport, launchChromium, phoneViewport, Session } from './support/browser.js';
 import { type E2eServer, operator, startE2eServer } from './support/e2e-server.js';
 import { expectHeading, secretsSeen, seedUser } from './support/reset-steps.js';
 
@@ -73,18 +73,10 @@ afterAll(async () => {
   await slapd?.stop();
 });
 
-async function withSession(name: string, run: (session: Session) => Promise<void>): Promise<void> {
-  const session = await Session.open(browser, server.baseUrl, name);
-  await session.page.setViewportSize(desktop);
-  try {
-    await run(session);
-  } finally {
-    await session.close();
-  }
-}
-
-const desktop = { width: 1280, height: 800 };
-const phone = { width: 390, height: 844 };
+const withSession = (name: string, run: (session: Session) => Promise<void>) =>
+  Session.run(browser, server.baseUrl, name, run, desktop);
+const desktop = desktopViewport;
+const phone = phoneViewport;
 
 /** Screenshot and axe-core at desktop width, then again at phone width. */
 async function visitedBoth(session: Session, step: string): Promise<void> {

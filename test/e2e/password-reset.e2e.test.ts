@@ -75,14 +75,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function withSession(name: string, run: (session: Session) => Promise<void>): Promise<void> {
-  const session = await Session.open(browser, server.baseUrl, name);
-  try {
-    await run(session);
-  } finally {
-    await session.close();
-  }
-}
+const withSession = (name: string, run: (session: Session) => Promise<void>) =>
+  Session.run(browser, server.baseUrl, name, run);
 
 async function patchPolicy(changes: Record<string, unknown>): Promise<void> {
   const response = await fetch(`${server.baseUrl}/api/admin/v1/passwordResetPolicy`, {

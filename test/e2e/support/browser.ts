@@ -38,6 +38,10 @@ interface AxeViolation {
   nodes: { target: unknown[] }[];
 }
 
+/** The widths the admin pages are checked at: a desktop, and a phone where nothing may need sideways scrolling. */
+export const desktopViewport = { width: 1280, height: 800 } as const;
+export const phoneViewport = { width: 390, height: 844 } as const;
+
 /**
  * One browser session of one test: a fresh context (its own cookies; CSP bypassed only so axe-core can be
  * injected), and `visited(step)` after every page the test reaches: a screenshot into
@@ -55,6 +59,23 @@ export class Session {
     this.artifactDir = path.join(root, 'test-artifacts', 'e2e', testName);
     rmSync(this.artifactDir, { recursive: true, force: true });
     mkdirSync(this.artifactDir, { recursive: true });
+  }
+
+  /** Opens a session (at `viewport`, when given), runs `run` with it, and closes it whatever happens. */
+  static async run(
+    browser: Browser,
+    baseUrl: string,
+    testName: string,
+    run: (session: Session) => Promise<void>,
+    viewport?: { readonly width: number; readonly height: number },
+  ): Promise<void> {
+    const session = await Session.open(browser, baseUrl, testName);
+    try {
+      if (viewport) await session.page.setViewportSize(viewport);
+      await run(session);
+    } finally {
+      await session.close();
+    }
   }
 
   static async open(browser: Browser, baseUrl: string, testName: string): Promise<Session> {
