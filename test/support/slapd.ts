@@ -585,3 +585,19 @@ export function generateUsers(options: GenerateUsersOptions): GeneratedUsers {
 export function generateUsersLdif(options: GenerateUsersOptions): string {
   return generateUsers(options).ldif;
 }
+
+/** `sspr sync configure` flags for this directory's people: OpenLDAP, its URL, the writer account (password file). */
+export function openLdapSyncFlags(slapd: RunningSlapd, passwordFile: string): string[] {
+  return [
+    '--flavor',
+    'openldap',
+    '--url',
+    slapd.url,
+    '--bind-dn',
+    slapd.writerDn,
+    '--bind-password-file',
+    passwordFile,
+    '--base-dn',
+    `ou=people,${slapd.baseDn}`,
+  ];
+}

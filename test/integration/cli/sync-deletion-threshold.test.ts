@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteDatabase, type TestDatabase } from '../../support/databases.js';
 import { ssprInProcess } from '../../support/run-sspr.js';
-import { generateUsers, type RunningSlapd, startSlapd } from '../../support/slapd.js';
+import { generateUsers, openLdapSyncFlags, type RunningSlapd, startSlapd } from '../../support/slapd.js';
 
 const sspr = (args: readonly string[]) => ssprInProcess(args);
 
@@ -55,16 +55,7 @@ describe('sspr sync with the deletion threshold', { timeout: 60_000 }, () => {
       'sync',
       'configure',
       ...store,
-      '--flavor',
-      'openldap',
-      '--url',
-      slapd.url,
-      '--bind-dn',
-      slapd.writerDn,
-      '--bind-password-file',
-      path.join(dir, 'bind-password'),
-      '--base-dn',
-      `ou=people,${slapd.baseDn}`,
+      ...openLdapSyncFlags(slapd, path.join(dir, 'bind-password')),
     ]);
     expect(configured.code, configured.stderr).toBe(0);
     expect(configured.stdout).toMatch(/deletionThreshold\s+: 500/);

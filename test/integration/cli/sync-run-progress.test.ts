@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { progressBar } from '../../../src/cli/commands/sync.js';
 import { buildProgram, type CliIo } from '../../../src/cli/program.js';
-import { generateUsers, type RunningSlapd, startSlapd } from '../../support/slapd.js';
+import { generateUsers, openLdapSyncFlags, type RunningSlapd, startSlapd } from '../../support/slapd.js';
 
 /** `sspr ARGS` in this process, with stderr a terminal or not; what it wrote. */
 async function sspr(args: string[], stderrIsTTY: boolean): Promise<{ stdout: string; stderr: string }> {
@@ -39,16 +39,7 @@ describe('sspr sync run progress', { timeout: 60_000 }, () => {
         'sync',
         'configure',
         ...store,
-        '--flavor',
-        'openldap',
-        '--url',
-        slapd.url,
-        '--bind-dn',
-        slapd.writerDn,
-        '--bind-password-file',
-        path.join(dir, 'bind-password'),
-        '--base-dn',
-        `ou=people,${slapd.baseDn}`,
+        ...openLdapSyncFlags(slapd, path.join(dir, 'bind-password')),
         '--page-size',
         '50',
       ],

@@ -6,7 +6,7 @@ import type { Container } from '../../../src/container.js';
 import type { RequestContext } from '../../../src/domain/audit.js';
 import { dialectsUnderTest, type TestDatabase } from '../../support/databases.js';
 import { sspr } from '../../support/run-sspr.js';
-import { generateUsers, type RunningSlapd } from '../../support/slapd.js';
+import { generateUsers, openLdapSyncFlags, type RunningSlapd } from '../../support/slapd.js';
 import { liveSyncedDns, type SlapdSync, startSlapdSync } from '../../support/slapd-sync.js';
 
 const operator: RequestContext = { principal: { kind: 'operator', name: 't' }, correlationId: 'c', ipAddress: null };
@@ -90,20 +90,7 @@ describe.each(dialectsUnderTest)('group scope on $name', { timeout: 30_000 }, (d
         const store = ['--data-dir', cliDir];
         const configure = (...extra: string[]) =>
           sspr(['sync', 'configure', ...store, '--output', 'json', ...extra], {});
-        const first = await configure(
-          '--flavor',
-          'openldap',
-          '--url',
-          slapd.url,
-          '--bind-dn',
-          slapd.writerDn,
-          '--bind-password-file',
-          passwordFile,
-          '--base-dn',
-          `ou=people,${slapd.baseDn}`,
-          '--group-dn',
-          groupDn,
-        );
+        const first = await configure(...openLdapSyncFlags(slapd, passwordFile), '--group-dn', groupDn);
         expect(first.code, first.stderr).toBe(0);
         expect(JSON.parse(first.stdout)).toMatchObject({ groupDn });
         const cleared = await configure('--group-dn', '');

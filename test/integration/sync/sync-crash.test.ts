@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, sspr } from '../../support/run-sspr.js';
-import { generateUsers, type RunningSlapd, startSlapd } from '../../support/slapd.js';
+import { generateUsers, openLdapSyncFlags, type RunningSlapd, startSlapd } from '../../support/slapd.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const COUNT = 20_000;
@@ -46,16 +46,7 @@ async function prepare(name: string): Promise<Instance> {
     'sync',
     'configure',
     ...args,
-    '--flavor',
-    'openldap',
-    '--url',
-    slapd.url,
-    '--bind-dn',
-    slapd.writerDn,
-    '--bind-password-file',
-    passwordFile,
-    '--base-dn',
-    `ou=people,${slapd.baseDn}`,
+    ...openLdapSyncFlags(slapd, passwordFile),
     '--page-size',
     String(PAGE_SIZE),
   ]);
