@@ -60,21 +60,15 @@ afterAll(async () => {
 });
 
 const withSession = (name: string, run: (session: Session) => Promise<void>) =>
-  Session.run(browser, server.baseUrl, name, run, desktop);
-const desktop = desktopViewport;
-const phone = phoneViewport;
+  Session.run(browser, server.baseUrl, name, run, desktopViewport);
 
 /**
  * Screenshot and axe-core at desktop width, then again at phone width, where nothing may need sideways
  * scrolling (the data tables stack their rows as cards).
  */
 async function visitedBoth(session: Session, step: string): Promise<void> {
-  await session.visited(`${step}-desktop`);
-  await session.page.setViewportSize(phone);
-  await session.visited(`${step}-phone`);
-  const pageWidth = await session.page.evaluate('document.documentElement.scrollWidth');
-  expect(pageWidth, `${step} is wider than the phone`).toBeLessThanOrEqual(phone.width);
-  await session.page.setViewportSize(desktop);
+  const pageWidth = await session.visitedAtBothWidths(step);
+  expect(pageWidth, `${step} is wider than the phone`).toBeLessThanOrEqual(phoneViewport.width);
 }
 
 async function signIn(session: Session, account: { upn: string; password: string }, screens = false): Promise<void> {
@@ -141,11 +135,11 @@ async function currentPolicy(): Promise<{ numberOfAuthenticationMethodsRequired:
 
 /** At phone width: the label the style sheet shows before each cell of the first table row (its card). */
 async function cardLabels(session: Session): Promise<string[]> {
-  await session.page.setViewportSize(phone);
+  await session.page.setViewportSize(phoneViewport);
   const labels = (await session.page.evaluate(
     `[...document.querySelectorAll('table.data tbody tr:first-child > *')].map((cell) => getComputedStyle(cell, '::before').content)`,
   )) as string[];
-  await session.page.setViewportSize(desktop);
+  await session.page.setViewportSize(desktopViewport);
   return labels;
 }
 

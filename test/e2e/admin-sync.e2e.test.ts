@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateUsers, type RunningSlapd, startSlapd } from '../support/slapd.js';
-import { desktopViewport, launchChromium, phoneViewport, Session } from './support/browser.js';
+import { desktopViewport, launchChromium, Session } from './support/browser.js';
 import { type E2eServer, operator, startE2eServer } from './support/e2e-server.js';
 import { expectHeading, secretsSeen, seedUser } from './support/reset-steps.js';
 
@@ -74,16 +74,11 @@ afterAll(async () => {
 });
 
 const withSession = (name: string, run: (session: Session) => Promise<void>) =>
-  Session.run(browser, server.baseUrl, name, run, desktop);
-const desktop = desktopViewport;
-const phone = phoneViewport;
+  Session.run(browser, server.baseUrl, name, run, desktopViewport);
 
 /** Screenshot and axe-core at desktop width, then again at phone width. */
 async function visitedBoth(session: Session, step: string): Promise<void> {
-  await session.visited(`${step}-desktop`);
-  await session.page.setViewportSize(phone);
-  await session.visited(`${step}-phone`);
-  await session.page.setViewportSize(desktop);
+  await session.visitedAtBothWidths(step);
 }
 
 async function signIn(session: Session): Promise<void> {

@@ -86,6 +86,19 @@ export class Session {
     return new Session(context, page, testName);
   }
 
+  /**
+   * `visited` at the desktop width, then at the phone width (back to desktop after); returns the page's width at
+   * the phone width, for tests that check nothing needs sideways scrolling.
+   */
+  async visitedAtBothWidths(step: string): Promise<number> {
+    await this.visited(`${step}-desktop`);
+    await this.page.setViewportSize(phoneViewport);
+    await this.visited(`${step}-phone`);
+    const phoneWidth = (await this.page.evaluate('document.documentElement.scrollWidth')) as number;
+    await this.page.setViewportSize(desktopViewport);
+    return phoneWidth;
+  }
+
   async visited(step: string): Promise<void> {
     this.counter += 1;
     const file = `${String(this.counter).padStart(2, '0')}-${step}.png`;
